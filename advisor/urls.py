@@ -1,4 +1,8 @@
 from django.urls import path
 
+from advisor import views
+
 app_name = "advisor"
-urlpatterns: list = []
+urlpatterns = [
+    path("trade-offs/", views.tradeoffs, name="tradeoffs"),
+]

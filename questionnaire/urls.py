@@ -1,4 +1,8 @@
 from django.urls import path
 
+from questionnaire import views
+
 app_name = "questionnaire"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+]

@@ -1,0 +1,239 @@
+"""Rules as data: the dataclasses the engine scores with and the rules-file loader.
+
+The default rules live in ``advisor/data/rules.json``; an administrator's published
+RuleSet in the database converts to the same dataclasses (``RuleSet.to_engine()``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from advisor.engine.conditions import Condition, ConditionError, parse_condition
+from questionnaire.bank import DataFileError, QuestionBank, check_condition_names
+
+DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "rules.json"
+SIDES = ("artemis", "kafka")
+CITATION_PATTERN = re.compile(r"^[TM][1-8]$")
+RULE_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+WEIGHT_MIN, WEIGHT_MAX = 0.0, 10.0
+POINTS_MIN, POINTS_MAX = 1, 20
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    dimension: str
+    when: Condition
+    favours: str
+    points: int
+    weight: float
+    decisive: bool
+    rationale: str
+    citations: tuple[str, ...]
+    caveat: str = ""
+    enabled: bool = True
+
+    @property
+    def weighted_points(self) -> float:
+        return self.weight * self.points if self.enabled else 0.0
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    dimensions: tuple[Dimension, ...]
+    rules: tuple[Rule, ...]
+    close_call_margin: float = 10.0
+    by_id: Mapping[str, Rule] = field(repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {rule.id: rule for rule in self.rules})
+
+    def with_weights(self, weights: Mapping[str, float]) -> RuleSet:
+        """A copy with some rules' weights replaced (for flips and previews)."""
+        rules = tuple(
+            _replace(rule, weight=weights[rule.id]) if rule.id in weights else rule
+            for rule in self.rules
+        )
+        return RuleSet(self.version, self.dimensions, rules, self.close_call_margin)
+
+
+def _replace(rule: Rule, **changes: Any) -> Rule:
+    return Rule(**{**rule.__dict__, **changes})
+
+
+def parse_rule(
+    raw: Any, *, index: int, bank: QuestionBank, dimensions: set[str], path: Path
+) -> Rule:
+    """Validate one rule's JSON against the bank and the dimensions."""
+    entry = f"rule #{index + 1}"
+    if not isinstance(raw, Mapping):
+        raise DataFileError(path, entry, None, "expected an object")
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not RULE_ID_PATTERN.match(rule_id):
+        raise DataFileError(
+            path, entry, "id", "expected a lower-case slug such as 'xa-needs-broker'"
+        )
+    entry = f"rule '{rule_id}'"
+
+    def text(name: str, required: bool = True) -> str:
+        value = raw.get(name, "")
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise DataFileError(path, entry, name, "expected non-empty text")
+        return value.strip()
+
+    dimension = raw.get("dimension")
+    if dimension not in dimensions:
+        raise DataFileError(
+            path, entry, "dimension", f"'{dimension}' is not one of {', '.join(sorted(dimensions))}"
+        )
+    favours = raw.get("favours")
+    if favours not in SIDES:
+        raise DataFileError(path, entry, "favours", f"'{favours}' is not one of artemis, kafka")
+    points = raw.get("points")
+    if (
+        isinstance(points, bool)
+        or not isinstance(points, int)
+        or not POINTS_MIN <= points <= POINTS_MAX
+    ):
+        raise DataFileError(
+            path, entry, "points", f"expected a whole number from {POINTS_MIN} to {POINTS_MAX}"
+        )
+    weight = raw.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise DataFileError(path, entry, "weight", "expected a number")
+    if not WEIGHT_MIN <= weight <= WEIGHT_MAX:
+        raise DataFileError(
+            path, entry, "weight", f"{weight} is outside {WEIGHT_MIN:g} to {WEIGHT_MAX:g}"
+        )
+    decisive = raw.get("decisive", False)
+    if not isinstance(decisive, bool):
+        raise DataFileError(path, entry, "decisive", "expected true or false")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise DataFileError(path, entry, "enabled", "expected true or false")
+    citations = raw.get("citations")
+    if (
+        not isinstance(citations, list)
+        or not citations
+        or not all(isinstance(c, str) and CITATION_PATTERN.match(c) for c in citations)
+    ):
+        raise DataFileError(path, entry, "citations", "expected a non-empty list of T1-T8 / M1-M8")
+    if "when" not in raw:
+        raise DataFileError(path, entry, "when", "is missing")
+    try:
+        when = parse_condition(raw["when"], "when")
+    except ConditionError as error:
+        raise DataFileError(path, entry, "when", str(error)) from None
+    check_condition_names(when, bank, path, entry, "when")
+    caveat = text("caveat", required=False)
+    if any(c.startswith("M") for c in citations) and not caveat:
+        raise DataFileError(path, entry, "caveat", "a rule citing an M entry states its caveat")
+    return Rule(
+        id=rule_id,
+        title=text("title"),
+        dimension=dimension,
+        when=when,
+        favours=favours,
+        points=points,
+        weight=float(weight),
+        decisive=decisive,
+        rationale=text("rationale"),
+        citations=tuple(citations),
+        caveat=caveat,
+        enabled=enabled,
+    )
+
+
+def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> RuleSet:
+    """Validate a whole rules file; raises DataFileError naming file, entry and field."""
+    if not isinstance(data, Mapping):
+        raise DataFileError(path, "top level", None, "expected a JSON object")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise DataFileError(path, "top level", "version", "expected a version id such as 'v1'")
+    margin = data.get("close_call_margin", 10)
+    if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin <= 50:
+        raise DataFileError(
+            path, "top level", "close_call_margin", "expected a number from 0 to 50"
+        )
+    raw_dimensions = data.get("dimensions")
+    if not isinstance(raw_dimensions, list) or not raw_dimensions:
+        raise DataFileError(path, "top level", "dimensions", "expected a non-empty list")
+    dimensions = []
+    for index, raw in enumerate(raw_dimensions):
+        if not isinstance(raw, Mapping) or not raw.get("id") or not raw.get("title"):
+            raise DataFileError(path, f"dimension #{index + 1}", None, "needs an id and a title")
+        dimensions.append(Dimension(id=raw["id"], title=raw["title"]))
+    dimension_ids = {dimension.id for dimension in dimensions}
+    raw_rules = data.get("rules")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise DataFileError(path, "top level", "rules", "expected a non-empty list")
+    rules: list[Rule] = []
+    for index, raw in enumerate(raw_rules):
+        rule = parse_rule(raw, index=index, bank=bank, dimensions=dimension_ids, path=path)
+        if rule.id in {existing.id for existing in rules}:
+            raise DataFileError(path, f"rule '{rule.id}'", "id", "duplicate rule id")
+        rules.append(rule)
+    return RuleSet(
+        version=version.strip(),
+        dimensions=tuple(dimensions),
+        rules=tuple(rules),
+        close_call_margin=float(margin),
+    )
+
+
+def load_ruleset_file(path: Path | str, *, bank: QuestionBank) -> RuleSet:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise DataFileError(path, "file", None, f"cannot be read ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise DataFileError(
+            path, f"line {error.lineno}, column {error.colno}", None, f"invalid JSON: {error.msg}"
+        ) from None
+    return parse_ruleset(data, bank=bank, path=path)
+
+
+def rule_to_data(rule: Rule) -> dict:
+    """The JSON form of one rule, as in the rules file (for export and storage)."""
+    data = {
+        "id": rule.id,
+        "title": rule.title,
+        "dimension": rule.dimension,
+        "when": rule.when.to_data(),
+        "favours": rule.favours,
+        "points": rule.points,
+        "weight": rule.weight,
+        "decisive": rule.decisive,
+        "rationale": rule.rationale,
+        "citations": list(rule.citations),
+        "caveat": rule.caveat,
+    }
+    if not rule.enabled:
+        data["enabled"] = False
+    return data
+
+
+def ruleset_to_data(ruleset: RuleSet) -> dict:
+    """The JSON form of a whole ruleset: the same format as the default rules file."""
+    return {
+        "format": 1,
+        "version": ruleset.version,
+        "close_call_margin": ruleset.close_call_margin,
+        "dimensions": [{"id": d.id, "title": d.title} for d in ruleset.dimensions],
+        "rules": [rule_to_data(rule) for rule in ruleset.rules],
+    }

@@ -1,0 +1,97 @@
+"""`python manage.py recommend ANSWERS.json|- --format json|text` (spec/questions.md)."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+
+from advisor.engine.answers import AnswersError
+from advisor.engine.describe import (
+    SIDE_NAMES,
+    describe_flip,
+    describe_weight_flip,
+    outcome_label,
+)
+from advisor.engine.scoring import Result, recommend
+from advisor.services import NoPublishedRules, current_ruleset
+from questionnaire.bank import QuestionBank, default_bank
+
+TOP_REASONS = 5
+
+
+class Command(BaseCommand):
+    help = "Score an answers file against the current published rules and print the result."
+
+    def add_arguments(self, parser):
+        parser.add_argument("answers", help="A JSON answers file, or - for standard input.")
+        parser.add_argument("--format", choices=["json", "text"], default="text")
+
+    def fail(self, message: str) -> None:
+        # One line on stderr and exit 2: scripts read it, people are not shown a traceback.
+        self.stderr.write(f"error: {message}")
+        sys.exit(2)
+
+    def read_answers(self, source: str):
+        try:
+            if source == "-":
+                text = sys.stdin.read()
+            else:
+                with open(source, encoding="utf-8") as handle:
+                    text = handle.read()
+        except OSError as error:
+            self.fail(f"{source}: cannot be read ({error.strerror})")
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            name = "standard input" if source == "-" else source
+            self.fail(f"{name}: invalid JSON at line {error.lineno}, column {error.colno}")
+
+    def handle(self, *args, **options):
+        raw = self.read_answers(options["answers"])
+        try:
+            _, ruleset = current_ruleset()
+        except NoPublishedRules as error:
+            self.fail(str(error))
+        bank = default_bank()
+        try:
+            result = recommend(raw, ruleset, bank)
+        except AnswersError as error:
+            self.fail(error.first_line())
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(result.to_data(), indent=2, ensure_ascii=False))
+        else:
+            self.stdout.write(render_text(result, bank))
+
+
+def render_text(result: Result, bank: QuestionBank) -> str:
+    lines = [
+        f"Recommendation: {result.recommendation} — {outcome_label(result.recommendation)}",
+        f"Scores: artemis {result.scores['artemis']:g}, kafka {result.scores['kafka']:g} "
+        f"(margin {result.margin:g} of 100; rules {result.ruleset})",
+    ]
+    if result.close_call:
+        lines.append("Close call: the margin is small; see what would change it below.")
+    for side, needs in result.decisive_needs.items():
+        if needs:
+            lines.append(
+                f"Decisive needs only {SIDE_NAMES[side]} meets natively: {', '.join(needs)}"
+            )
+    for side in ("artemis", "kafka"):
+        reasons = result.reasons_for(side)[:TOP_REASONS]
+        lines.append("")
+        lines.append(
+            f"Top reasons for {SIDE_NAMES[side]}:"
+            if reasons
+            else f"No rule favours {SIDE_NAMES[side]}."
+        )
+        for reason in reasons:
+            cites = ", ".join(reason.citations)
+            lines.append(f"  +{reason.points:g}  {reason.title} [{cites}]")
+    lines.append("")
+    if result.flips or result.weight_flips:
+        lines.append("What would change this:")
+        lines.extend(f"  - {describe_flip(flip, bank)}" for flip in result.flips)
+        lines.extend(f"  - {describe_weight_flip(flip)}" for flip in result.weight_flips[:3])
+    else:
+        lines.append("No single answer or weight change would alter this recommendation.")
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""The `recommend`, `questions` and `load_rules` commands, as scripts use them."""
+
+import io
+import json
+import sys
+
+import pytest
+from django.core.management import call_command
+
+from advisor.models import RuleSet
+from tests.conftest import PUBLIC_PERSONAS_PATH
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args, stdin: str | None = None, monkeypatch=None):
+    out, err = io.StringIO(), io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = 0
+    try:
+        call_command(*args, stdout=out, stderr=err)
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def persona_file(tmp_path):
+    personas = json.loads(PUBLIC_PERSONAS_PATH.read_text())
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(personas["order_fulfilment_jms"]["answers"]))
+    return path
+
+
+def test_recommend_prints_the_contract_json(published_ruleset, persona_file):
+    code, out, _ = run("recommend", str(persona_file), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["recommendation"] == "artemis"
+    assert set(data) >= {
+        "recommendation",
+        "scores",
+        "margin",
+        "ruleset",
+        "dimensions",
+        "reasons",
+        "flips",
+    }
+    assert data["ruleset"] == published_ruleset.version == "v1"
+    assert 0 <= data["scores"]["artemis"] <= 100 and 0 <= data["scores"]["kafka"] <= 100
+    assert data["margin"] == pytest.approx(
+        data["scores"]["artemis"] - data["scores"]["kafka"], abs=0.11
+    )
+    first = data["reasons"][0]
+    assert {"rule", "favours", "points", "why"} <= set(first)
+    assert first["rule"] == "xa-needs-broker"
+    for flip in data["flips"]:
+        assert {"question", "to", "recommendation"} <= set(flip)
+
+
+def test_recommend_reads_standard_input(published_ruleset, persona_file, monkeypatch):
+    code, out, _ = run(
+        "recommend",
+        "-",
+        "--format",
+        "json",
+        stdin=persona_file.read_text(),
+        monkeypatch=monkeypatch,
+    )
+    assert code == 0
+    assert json.loads(out)["recommendation"] == "artemis"
+
+
+def test_recommend_text_is_for_people(published_ruleset, persona_file):
+    code, out, _ = run("recommend", str(persona_file), "--format", "text")
+    assert code == 0
+    assert out.startswith("Recommendation: artemis — A message broker (Apache ActiveMQ Artemis")
+    assert "Top reasons for the broker (Artemis):" in out
+    assert "One transaction across messaging and a database [T3, M1, M5]" in out
+    assert "What would change this:" in out or "No single answer" in out
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ('{"throughput": "fast"}', 'error: throughput: "fast" is not allowed; allowed: "lt_1k"'),
+        ("{}", 'error: data_role: is required; allowed: "commands", "events", "both"'),
+        ('{"colour": 1}', "error: colour: 'colour' is not a question"),
+        ("[1, 2]", "error: answers: expected a JSON object"),
+        ("{nope", "error: standard input: invalid JSON at line 1, column 2"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(
+    published_ruleset, monkeypatch, answers, expected
+):
+    code, out, err = run(
+        "recommend", "-", "--format", "json", stdin=answers, monkeypatch=monkeypatch
+    )
+    assert code == 2
+    assert out == ""
+    assert err.startswith(expected)
+    assert err.count("\n") <= 1 and "Traceback" not in err
+
+
+def test_recommend_names_a_missing_file(published_ruleset, tmp_path):
+    code, _, err = run("recommend", str(tmp_path / "nope.json"))
+    assert code == 2 and "nope.json: cannot be read" in err
+
+
+def test_recommend_without_rules_says_how_to_load_them(persona_file):
+    code, _, err = run("recommend", str(persona_file), "--format", "json")
+    assert code == 2
+    assert "load_rules" in err
+
+
+def test_recommend_scores_with_the_current_published_ruleset_from_the_database(
+    published_ruleset, persona_file
+):
+    published_ruleset.rules.filter(rule_id="xa-needs-broker").update(weight=0)
+    # A fresh published copy, so the engine cache cannot hide the change.
+    from advisor.services import ruleset_create
+
+    changed = published_ruleset.to_engine()
+    ruleset_create(ruleset=changed, state=RuleSet.State.PUBLISHED, version="v2")
+    code, out, _ = run("recommend", str(persona_file), "--format", "json")
+    data = json.loads(out)
+    assert data["ruleset"] == "v2"
+    assert "xa-needs-broker" not in [reason["rule"] for reason in data["reasons"]]
+
+
+def test_questions_prints_the_bank():
+    code, out, _ = run("questions", "--format", "json")
+    data = json.loads(out)
+    by_id = {q["id"]: q for q in data["questions"]}
+    assert len(by_id) == 24
+    owner = by_id["guarantee_owner"]
+    assert owner["shown_when"] == {
+        "not": {"question": "delivery_guarantee", "equals": "at_most_once"}
+    }
+    assert owner["default"] == "either" and owner["section"] == "delivery"
+    assert by_id["routing"]["kind"] == "multi" and "none" in by_id["routing"]["values"]
+    assert by_id["xa_transactions"]["values"] == [True, False]
+
+
+def test_load_rules_is_idempotent():
+    code, out, _ = run("load_rules")
+    assert "Loaded 57 rules as published ruleset v1." in out
+    code, out, _ = run("load_rules")
+    assert "already loaded" in out
+    assert RuleSet.objects.count() == 1
+    assert RuleSet.objects.current().rules.count() == 57

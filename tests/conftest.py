@@ -1,0 +1,38 @@
+"""Shared fixtures: the question bank, the default rules, personas."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from advisor.engine.rules import DEFAULT_RULES_PATH, load_ruleset_file
+from questionnaire.bank import default_bank
+
+TESTS_DIR = Path(__file__).resolve().parent
+SHARED_DIR = TESTS_DIR.parent.parent / "shared"
+PUBLIC_PERSONAS_PATH = SHARED_DIR / "spec" / "personas-public.json"
+EXTRA_PERSONAS_PATH = TESTS_DIR / "data" / "personas-extra.json"
+
+
+def load_personas() -> dict:
+    public = json.loads(PUBLIC_PERSONAS_PATH.read_text())
+    extra = json.loads(EXTRA_PERSONAS_PATH.read_text())
+    return {**public, **extra}
+
+
+@pytest.fixture(scope="session")
+def bank():
+    return default_bank()
+
+
+@pytest.fixture(scope="session")
+def default_rules(bank):
+    return load_ruleset_file(DEFAULT_RULES_PATH, bank=bank)
+
+
+@pytest.fixture
+def published_ruleset(db):
+    from advisor.services import ruleset_load_default
+
+    ruleset, _ = ruleset_load_default()
+    return ruleset
