@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -140,3 +141,40 @@ class Rule(models.Model):
             caveat=self.caveat,
             enabled=self.enabled,
         )
+
+
+class ReportQuerySet(models.QuerySet):
+    def for_sessions(self, session_keys) -> ReportQuerySet:
+        return self.filter(owner_session__in=list(session_keys))
+
+
+class Report(models.Model):
+    """An immutable snapshot of a submitted assessment: answers, ruleset and result.
+
+    Rows are written once by `report_create` and never updated: a shared report
+    keeps the ruleset version it was scored with, whatever is published later.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(
+        "questionnaire.Assessment", on_delete=models.CASCADE, related_name="reports"
+    )
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="reports")
+    title = models.CharField(max_length=200, blank=True)
+    answers = models.JSONField()
+    result = models.JSONField(help_text="The engine's Result.to_data() at submission.")
+    recommendation = models.CharField(max_length=10)
+    bank_version = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+    owner_session = models.CharField(max_length=40, blank=True, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title or f"Report {str(self.id)[:8]}"

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisor.engine import rules as engine_rules
-from advisor.models import Rule, RuleSet
+from advisor.engine.scoring import recommend
+from advisor.models import Report, Rule, RuleSet
 from questionnaire.bank import default_bank
 
 NO_PUBLISHED_RULES = (
@@ -102,3 +103,31 @@ def current_ruleset() -> tuple[RuleSet, engine_rules.RuleSet]:
     if stored is None:
         raise NoPublishedRules(NO_PUBLISHED_RULES)
     return stored, engine_ruleset_for(stored)
+
+
+@transaction.atomic
+def report_create(
+    *,
+    assessment,
+    answers: dict,
+    owner_session: str = "",
+    owner=None,
+) -> Report:
+    """Score validated answers with the current ruleset and store the immutable snapshot."""
+    stored, ruleset = current_ruleset()
+    bank = default_bank()
+    result = recommend(answers, ruleset, bank)
+    report = Report(
+        assessment=assessment,
+        ruleset=stored,
+        title=assessment.title,
+        answers=result.answers,
+        result=result.to_data(),
+        recommendation=result.recommendation,
+        bank_version=bank.version,
+        owner_session=owner_session,
+        owner=owner if owner is not None and owner.is_authenticated else None,
+    )
+    report.full_clean()
+    report.save()
+    return report
