@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -30,6 +31,35 @@ def die_with_parent(parent_pid: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
+
+
+class LineReader:
+    """Lines from a child's stdout pipe, with a timeout, so a caller can poll for cancel.
+
+    Reads the raw descriptor (never a buffered file object, whose hidden buffer would make
+    ``select`` report "nothing to read" while lines are waiting).
+    """
+
+    def __init__(self, process: subprocess.Popen):
+        self.descriptor = process.stdout.fileno()
+        self.buffer = b""
+        self.closed = False
+
+    def next_line(self, timeout: float) -> str | None:
+        """The next line without its newline; None on timeout; "" once the pipe has closed."""
+        while b"\n" not in self.buffer:
+            if self.closed:
+                rest, self.buffer = self.buffer, b""
+                return rest.decode() if rest else ""
+            ready, _, _ = select.select([self.descriptor], [], [], timeout)
+            if not ready:
+                return None
+            chunk = os.read(self.descriptor, 65536)
+            if not chunk:
+                self.closed = True
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.decode()
 
 
 class ChildProcesses:
@@ -51,8 +81,7 @@ class ChildProcesses:
             "stderr": subprocess.PIPE,
             "env": environment,
             "cwd": str(PROJECT_ROOT),
-            "text": True,
-            "bufsize": 1,
+            "bufsize": 0,  # unbuffered: LineReader reads the raw pipe
         }
         options.update(popen_options)
         process = subprocess.Popen(command, **options)
