@@ -24,9 +24,16 @@ def assessment_create(*, title: str = "") -> Assessment:
 
 @transaction.atomic
 def assessment_save_answers(
-    *, assessment: Assessment, answers: dict[str, Any], section: str | None = None
+    *,
+    assessment: Assessment,
+    answers: dict[str, Any],
+    cleared: tuple[str, ...] = (),
+    section: str | None = None,
 ) -> dict[str, str]:
     """Merge posted answers into the saved ones; return errors per field.
+
+    ``cleared`` names questions whose answer the architect removed (a multi-choice
+    question with every box unticked).
 
     Each valid answer is saved even when another in the same post is wrong, so
     nothing the architect typed is lost; a wrong one leaves the saved value as it
@@ -34,7 +41,8 @@ def assessment_save_answers(
     """
     bank = default_bank()
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    merged = dict(assessment.answers)
+    shown_before = {question.id for question in bank.shown_questions(assessment.answers)}
+    merged = {key: value for key, value in assessment.answers.items() if key not in cleared}
     errors: dict[str, str] = {}
     for question_id, value in answers.items():
         question = bank.by_id.get(question_id)
@@ -48,7 +56,12 @@ def assessment_save_answers(
             merged[question_id] = value
     for question_id in answers:
         question = bank.by_id.get(question_id)
-        if question and question_id not in errors and not question.is_shown(merged):
+        if question is None or question_id in errors or question.is_shown(merged):
+            continue
+        # Hidden before and after this post: the form never showed it, so the post was
+        # not made by our page. Shown before and hidden now is the architect changing
+        # the answer it depends on: the stale answer is simply dropped.
+        if question_id not in shown_before:
             errors[question_id] = ANSWER_TO_HIDDEN_QUESTION
     shown = {question.id for question in bank.shown_questions(merged)}
     assessment.answers = {key: value for key, value in merged.items() if key in shown}

@@ -5,4 +5,11 @@ from questionnaire import views
 app_name = "questionnaire"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("assessments/new/", views.assessment_new, name="new"),
+    path("assessments/<uuid:assessment_id>/", views.assessment_resume, name="resume"),
+    path(
+        "assessments/<uuid:assessment_id>/<slug:section_id>/",
+        views.assessment_step,
+        name="step",
+    ),
 ]

@@ -1,15 +1,220 @@
-from django.http import HttpRequest
-from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET
+"""The questionnaire: landing page, the step-by-step wizard, resume and submit.
 
-from questionnaire.bank import default_bank
+Every view works without JavaScript (plain form posts, full pages); for an htmx
+request the view renders only the named partial of the same template.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
+
+from advisor.engine.answers import AnswersError, allowed_values
+from advisor.services import NoPublishedRules
+from questionnaire.bank import QuestionBank, Section, default_bank
+from questionnaire.forms import PLEASE_ANSWER, parse_step_post
+from questionnaire.models import Assessment
+from questionnaire.services import (
+    assessment_create,
+    assessment_save_answers,
+    assessment_submit,
+)
+
+SESSION_ASSESSMENTS = "assessment_ids"
+RECENT_LIMIT = 10
+TAMPERED = "Some of what was sent does not fit this questionnaire; nothing you saved was lost."
+MISSING_ELSEWHERE = "A few questions are still unanswered; they are marked below."
+
+
+def remember_assessment(request: HttpRequest, assessment: Assessment) -> None:
+    ids = [i for i in request.session.get(SESSION_ASSESSMENTS, []) if i != str(assessment.pk)]
+    request.session[SESSION_ASSESSMENTS] = [str(assessment.pk), *ids][:50]
+
+
+def owned_assessment(request: HttpRequest, assessment_id: UUID) -> Assessment:
+    """The assessment if this visitor's session made it; 404 otherwise (reveals nothing)."""
+    if str(assessment_id) not in request.session.get(SESSION_ASSESSMENTS, []):
+        raise Http404("No such assessment")
+    return get_object_or_404(Assessment, pk=assessment_id)
+
+
+def step_url(assessment: Assessment, section: Section) -> str:
+    return reverse("questionnaire:step", args=[assessment.pk, section.id])
+
+
+def progress(bank: QuestionBank, answers: dict) -> tuple[int, int]:
+    shown = bank.shown_questions(answers)
+    return sum(1 for question in shown if question.id in answers), len(shown)
 
 
 @require_GET
 def home(request: HttpRequest) -> TemplateResponse:
     bank = default_bank()
+    ids = request.session.get(SESSION_ASSESSMENTS, [])
+    recent = list(Assessment.objects.filter(pk__in=ids).order_by("-updated_at")[:RECENT_LIMIT])
+    for assessment in recent:
+        assessment.answered, assessment.shown = progress(bank, assessment.answers)
     return TemplateResponse(
         request,
         "questionnaire/home.html",
-        {"bank": bank, "question_count": len(bank.questions)},
+        {"bank": bank, "question_count": len(bank.questions), "recent": recent},
     )
+
+
+@require_POST
+def assessment_new(request: HttpRequest) -> HttpResponseRedirect:
+    assessment = assessment_create(title=request.POST.get("title", ""))
+    remember_assessment(request, assessment)
+    return redirect(step_url(assessment, default_bank().sections[0]))
+
+
+@require_GET
+def assessment_resume(request: HttpRequest, assessment_id: UUID) -> HttpResponseRedirect:
+    """Back where the architect left off: the last step they saved."""
+    assessment = owned_assessment(request, assessment_id)
+    bank = default_bank()
+    sections = {section.id: section for section in bank.sections}
+    section = sections.get(assessment.current_section, bank.sections[0])
+    return redirect(step_url(assessment, section))
+
+
+def render_step(
+    request: HttpRequest,
+    assessment: Assessment,
+    section: Section,
+    *,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> TemplateResponse:
+    bank = default_bank()
+    index = next(i for i, s in enumerate(bank.sections) if s.id == section.id)
+    questions = [q for q in bank.in_section(section.id) if q.is_shown(assessment.answers)]
+    answered, shown = progress(bank, assessment.answers)
+    sections = []
+    for position, each in enumerate(bank.sections):
+        section_questions = [q for q in bank.in_section(each.id) if q.is_shown(assessment.answers)]
+        done = all(q.id in assessment.answers for q in section_questions)
+        sections.append(
+            {
+                "section": each,
+                "number": position + 1,
+                "done": done,
+                "url": step_url(assessment, each),
+                "current": each.id == section.id,
+            }
+        )
+    errors = errors or {}
+    context = {
+        "assessment": assessment,
+        "section": section,
+        "sections": sections,
+        "step_number": index + 1,
+        "step_count": len(bank.sections),
+        "is_first": index == 0,
+        "is_last": index == len(bank.sections) - 1,
+        "questions": [
+            {
+                "question": q,
+                "answer": assessment.answers.get(q.id),
+                "error": errors.get(q.id),
+                "allowed": allowed_values(q),
+            }
+            for q in questions
+        ],
+        "stray_errors": {k: v for k, v in errors.items() if k not in {q.id for q in questions}},
+        "notice": notice,
+        "answered": answered,
+        "shown": shown,
+        "percent": round(100 * answered / shown) if shown else 0,
+        "step_url": step_url(assessment, section),
+        "step_question_ids": " ".join(q.id for q in questions),
+    }
+    template = "questionnaire/step.html#wizard" if request.htmx else "questionnaire/step.html"
+    return TemplateResponse(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) -> HttpResponse:
+    assessment = owned_assessment(request, assessment_id)
+    bank = default_bank()
+    sections = list(bank.sections)
+    section = next((s for s in sections if s.id == section_id), None)
+    if section is None:
+        raise Http404("No such step")
+    if request.method == "GET":
+        # ?check=1 marks the unanswered questions (after a submit that found some).
+        missing = missing_answers(assessment, bank.in_section(section.id))
+        errors = missing if request.GET.get("check") else None
+        return render_step(request, assessment, section, errors=errors)
+
+    questions = bank.in_section(section.id)
+    posted = parse_step_post(request.POST, questions, bank)
+    errors = dict(posted.errors)
+    errors.update(
+        assessment_save_answers(
+            assessment=assessment,
+            answers={k: v for k, v in posted.answers.items() if k not in errors},
+            cleared=tuple(posted.cleared),
+            section=section.id,
+        )
+    )
+    assessment.refresh_from_db()
+    action = request.POST.get("action", "next")
+    if errors:
+        return render_step(request, assessment, section, errors=errors, notice=TAMPERED, status=400)
+    if action == "autosave":
+        return render_step(request, assessment, section, notice="saved")
+    index = sections.index(section)
+    if action == "back":
+        return go_to_step(request, assessment, sections[max(index - 1, 0)])
+    missing = missing_answers(assessment, questions)
+    if missing:
+        return render_step(request, assessment, section, errors=missing, status=400)
+    if index + 1 < len(sections):
+        return go_to_step(request, assessment, sections[index + 1])
+    return submit(request, assessment)
+
+
+def missing_answers(assessment: Assessment, questions) -> dict[str, str]:
+    return {
+        q.id: PLEASE_ANSWER
+        for q in questions
+        if q.is_shown(assessment.answers) and q.id not in assessment.answers
+    }
+
+
+def go_to_step(request: HttpRequest, assessment: Assessment, section: Section) -> HttpResponse:
+    if not request.htmx:
+        return redirect(step_url(assessment, section))
+    response = render_step(request, assessment, section)
+    return push_url(response, step_url(assessment, section))
+
+
+def submit(request: HttpRequest, assessment: Assessment) -> HttpResponse:
+    bank = default_bank()
+    try:
+        report = assessment_submit(
+            assessment=assessment,
+            owner_session=request.session.session_key or "",
+            owner=request.user,
+        )
+    except AnswersError as error:
+        # Send the architect to the first step with an unanswered or wrong question.
+        first = next(q for q in bank.questions if q.id in error.errors)
+        section = next(s for s in bank.sections if s.id == first.section)
+        messages.error(request, MISSING_ELSEWHERE)
+        url = step_url(assessment, section) + "?check=1"
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    except NoPublishedRules as error:
+        messages.error(request, f"The recommendation cannot be scored: {error}.")
+        return render_step(request, assessment, bank.sections[-1], status=503)
+    url = reverse("advisor:report", args=[report.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

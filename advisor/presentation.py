@@ -1,0 +1,99 @@
+"""What the recommendation page shows, built from a report's stored snapshot.
+
+The page reads only the snapshot (answers, result, ruleset version), so a report
+looks the same today as the day it was shared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.charts import contribution_chart, dimension_chart
+from advisor.engine.describe import (
+    OUTCOME_NAMES,
+    OUTCOME_PRODUCTS,
+    SIDE_NAMES,
+    describe_flip,
+    describe_weight_flip,
+)
+from advisor.engine.scoring import Flip, WeightFlip
+from advisor.knowledge import starting_configuration, tradeoffs
+from advisor.models import Report
+from questionnaire.bank import default_bank
+
+SIDE_TITLES = {"artemis": "For a message broker (Artemis)", "kafka": "For event streaming (Kafka)"}
+
+
+def answer_words(question, value: Any) -> str:
+    if question.kind == "yes_no":
+        return "Yes" if value else "No"
+    return question.label_for(value)
+
+
+def answers_by_section(answers: dict) -> list[dict]:
+    bank = default_bank()
+    sections = []
+    for section in bank.sections:
+        rows = [
+            {"question": question, "answer": answer_words(question, answers[question.id])}
+            for question in bank.in_section(section.id)
+            if question.id in answers
+        ]
+        if rows:
+            sections.append({"section": section, "rows": rows})
+    return sections
+
+
+def recommendation_context(report: Report) -> dict:
+    """Everything the recommendation template needs, from the report's snapshot."""
+    bank = default_bank()
+    result = report.result
+    known = tradeoffs()
+    rule_titles = {reason["rule"]: reason["title"] for reason in result["reasons"]}
+
+    def cite(ids):
+        return [{"id": c, "title": known[c].title if c in known else c} for c in ids]
+
+    reasons = {
+        side: [
+            {**reason, "cited": cite(reason["citations"])}
+            for reason in result["reasons"]
+            if reason["favours"] == side
+        ]
+        for side in ("artemis", "kafka")
+    }
+    flips = [
+        describe_flip(Flip(flip["question"], flip["to"], flip["recommendation"]), bank)
+        for flip in result["flips"]
+        if flip["question"] in bank.by_id
+    ]
+    weight_flips = [
+        {
+            "sentence": describe_weight_flip(WeightFlip(**flip)),
+            "title": rule_titles.get(flip["rule"], flip["rule"]),
+        }
+        for flip in result.get("weight_flips", [])[:5]
+    ]
+    dimension_titles = {d["id"]: d["title"] for d in report.ruleset.dimensions}
+    recommendation = result["recommendation"]
+    return {
+        "report": report,
+        "result": result,
+        "recommendation": recommendation,
+        "outcome_name": OUTCOME_NAMES[recommendation],
+        "outcome_products": OUTCOME_PRODUCTS[recommendation],
+        "side_names": SIDE_NAMES,
+        "side_titles": SIDE_TITLES,
+        "reasons": reasons,
+        "decisive": {
+            side: [rule_titles.get(rule, rule) for rule in rules]
+            for side, rules in result["decisive_needs"].items()
+        },
+        "flips": flips,
+        "weight_flips": weight_flips,
+        "starting_configuration": starting_configuration(report.answers, recommendation, bank),
+        "answers_by_section": answers_by_section(report.answers),
+        "dimension_chart": dimension_chart(result["dimensions"], dimension_titles),
+        "contribution_chart": contribution_chart(result["reasons"]),
+        "close_call_margin": report.ruleset.close_call_margin,
+    }
