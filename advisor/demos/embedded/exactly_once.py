@@ -177,14 +177,15 @@ def _produce_to_broker(port: int, bodies: list[str], context: RunContext) -> dic
     sent, acked = [], []
     with socket.create_connection(("127.0.0.1", port)) as connection:
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stream = connection.makefile("rw", encoding="utf-8", newline="\n")
+        reader = connection.makefile("r", encoding="utf-8", newline="\n")
+        writer = connection.makefile("w", encoding="utf-8", newline="\n")
         for message_id, body in enumerate(bodies):
             if message_id % 256 == 0:
                 context.check_cancel()
             started = time.perf_counter()
-            stream.write(f"SEND {message_id} {started} {body}\n")
-            stream.flush()
-            if stream.readline().strip() != "OK":
+            writer.write(f"SEND {message_id} {started} {body}\n")
+            writer.flush()
+            if reader.readline().strip() != "OK":
                 raise EngineError("the demo broker refused a message")
             sent.append(started)
             acked.append(time.perf_counter())

@@ -58,12 +58,14 @@ def result_value(message_id: int, body: str) -> int:
 def run_broker_consumer(consumer: Consumer, port: int) -> None:
     connection = socket.create_connection(("127.0.0.1", port))
     connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    stream = connection.makefile("rw", encoding="utf-8", newline="\n")
+    # Separate files: a "rw" text file's write() discards text it has read ahead.
+    reader = connection.makefile("r", encoding="utf-8", newline="\n")
+    writer = connection.makefile("w", encoding="utf-8", newline="\n")
 
     def call(line: str) -> str:
-        stream.write(line + "\n")
-        stream.flush()
-        return stream.readline().rstrip("\n")
+        writer.write(line + "\n")
+        writer.flush()
+        return reader.readline().rstrip("\n")
 
     for _ in range(10**9):  # bounded by the broker running dry
         reply = call("RECEIVE")
