@@ -76,7 +76,8 @@ class LatencyHistogram:
         """The smallest bucket value that at least ``percentile`` % of samples do not exceed."""
         if self.total == 0:
             return 0
-        rank = max(1, math.ceil(percentile / 100.0 * self.total))
+        # Rounded first so that 99.9 % of 1000 is rank 999, not 1000 through float error.
+        rank = max(1, math.ceil(round(percentile * self.total / 100.0, 9)))
         seen = 0
         for index in sorted(self.counts):
             seen += self.counts[index]

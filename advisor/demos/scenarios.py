@@ -359,7 +359,7 @@ SCENARIOS: dict[str, Scenario] = {
                 "throughput_messages",
                 "Throughput messages",
                 "int",
-                2_000,
+                5_000,
                 100,
                 50_000,
                 "",
