@@ -23,7 +23,7 @@ def _layout(height: int, **extra) -> dict:
         "margin": {"l": 10, "r": 10, "t": 30, "b": 30},
         "barmode": "group",
         "legend": {"orientation": "h", "y": 1.12, "x": 0},
-        "xaxis": {"title": {"text": "points of 100"}, "rangemode": "tozero", "fixedrange": True},
+        "xaxis": {"rangemode": "tozero", "fixedrange": True},
         "yaxis": {"automargin": True, "autorange": "reversed", "fixedrange": True},
         "font": {"family": "system-ui, sans-serif", "size": 13},
         "paper_bgcolor": "rgba(0,0,0,0)",
@@ -32,12 +32,30 @@ def _layout(height: int, **extra) -> dict:
     }
 
 
+def wrap_label(text: str, width: int = 26) -> str:
+    """Break a long axis label over lines (<br>) so it fits a phone screen."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def _padded_max(values) -> float:
+    """An axis end with room for the text labels outside the longest bar."""
+    return max([*values, 1.0]) * 1.2
+
+
 def dimension_chart(
     dimensions: Mapping[str, Mapping[str, float]], titles: Mapping[str, str]
 ) -> dict:
     """Per-dimension scores of both sides, as grouped horizontal bars."""
     names = [name for name, sides in dimensions.items() if any(sides.values())]
-    labels = [titles.get(name, name) for name in names]
+    labels = [wrap_label(titles.get(name, name), 16) for name in names]
     data = []
     for side, style in SIDE_STYLE.items():
         values = [dimensions[name][side] for name in names]
@@ -55,7 +73,9 @@ def dimension_chart(
                 "hovertemplate": "%{y}: %{x:.1f} points<extra>" + style["name"] + "</extra>",
             }
         )
-    return {"data": data, "layout": _layout(80 + 56 * len(names)), "config": CONFIG}
+    layout = _layout(80 + 56 * len(names))
+    layout["xaxis"]["range"] = [0, _padded_max(value for d in data for value in d["x"])]
+    return {"data": data, "layout": layout, "config": CONFIG}
 
 
 def contribution_chart(reasons: Sequence[Mapping]) -> dict:
@@ -68,15 +88,17 @@ def contribution_chart(reasons: Sequence[Mapping]) -> dict:
                 "type": "bar",
                 "orientation": "h",
                 "name": style["name"],
-                "y": [reason["title"] for reason in side_reasons],
+                "y": [wrap_label(reason["title"]) for reason in side_reasons],
                 "x": [reason["points"] for reason in side_reasons],
-                "text": [f"+{reason['points']:g} {style['name']}" for reason in side_reasons],
-                "textposition": "auto",
+                "text": [f"+{reason['points']:g}" for reason in side_reasons],
+                "textposition": "outside",
+                "cliponaxis": False,
                 "marker": {"color": style["color"], "pattern": {"shape": style["pattern"]}},
                 "hovertemplate": "%{y}: %{x:.1f} points<extra>" + style["name"] + "</extra>",
             }
         )
-    ordered = [reason["title"] for reason in sorted(reasons, key=lambda r: -r["points"])]
-    layout = _layout(60 + 30 * len(reasons), barmode="relative")
+    ordered = [wrap_label(r["title"]) for r in sorted(reasons, key=lambda r: -r["points"])]
+    layout = _layout(60 + 40 * len(reasons), barmode="relative")
     layout["yaxis"].update({"categoryorder": "array", "categoryarray": ordered})
+    layout["xaxis"]["range"] = [0, _padded_max(reason["points"] for reason in reasons)]
     return {"data": data, "layout": layout, "config": CONFIG}

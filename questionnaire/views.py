@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, push_url
+from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
 from advisor.engine.answers import AnswersError, allowed_values
 from advisor.services import NoPublishedRules
@@ -93,6 +93,7 @@ def render_step(
     errors: dict[str, str] | None = None,
     notice: str = "",
     status: int = 200,
+    partial: str = "wizard",
 ) -> TemplateResponse:
     bank = default_bank()
     index = next(i for i, s in enumerate(bank.sections) if s.id == section.id)
@@ -137,7 +138,7 @@ def render_step(
         "step_url": step_url(assessment, section),
         "step_question_ids": " ".join(q.id for q in questions),
     }
-    template = "questionnaire/step.html#wizard" if request.htmx else "questionnaire/step.html"
+    template = f"questionnaire/step.html#{partial}" if request.htmx else "questionnaire/step.html"
     return TemplateResponse(request, template, context, status=status)
 
 
@@ -156,6 +157,7 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
         return render_step(request, assessment, section, errors=errors)
 
     questions = bank.in_section(section.id)
+    shown_before = [q.id for q in questions if q.is_shown(assessment.answers)]
     posted = parse_step_post(request.POST, questions, bank)
     errors = dict(posted.errors)
     errors.update(
@@ -171,7 +173,14 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
     if errors:
         return render_step(request, assessment, section, errors=errors, notice=TAMPERED, status=400)
     if action == "autosave":
-        return render_step(request, assessment, section, notice="saved")
+        shown_now = [q.id for q in questions if q.is_shown(assessment.answers)]
+        if not request.htmx or shown_now == shown_before:
+            # Only the status and the progress change: the inputs the architect is
+            # using stay in place (a swap could eat a click made meanwhile).
+            return render_step(request, assessment, section, notice="saved", partial="autosaved")
+        # A question appeared or disappeared: redraw the whole step.
+        response = render_step(request, assessment, section, notice="saved")
+        return reswap(retarget(response, "#wizard"), "outerHTML")
     index = sections.index(section)
     if action == "back":
         return go_to_step(request, assessment, sections[max(index - 1, 0)])

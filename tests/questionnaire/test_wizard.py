@@ -138,6 +138,18 @@ def test_htmx_autosave_returns_the_step_partial_with_the_conditional_question(cl
     )
     assert "Who should enforce that guarantee?" in response.content.decode()
     assert "Saved" in response.content.decode()
+    assert response["HX-Retarget"] == "#wizard"
+    # An answer that shows or hides nothing updates only the status and the progress.
+    response = client.post(
+        url,
+        {"action": "autosave", "delivery_guarantee": "exactly_once", "ordering": "none"},
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    assert "HX-Retarget" not in response and "<fieldset" not in page
+    assert 'id="save-status"' in page and ">Saved<" in page
+    assert 'id="steps" aria-label="Steps" hx-swap-oob="true"' in page
+    assert "2 of 24 questions answered" in page
 
 
 def test_htmx_next_swaps_in_the_next_step_and_pushes_its_url(client, published_ruleset):
