@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from advisor.demo_presentation import demo_section_context
 from advisor.knowledge import tradeoffs as tradeoff_entries
 from advisor.models import Report
 from advisor.presentation import recommendation_context
@@ -30,6 +31,7 @@ def report_detail(request: HttpRequest, report_id: UUID) -> TemplateResponse:
     report = owned_report(request, report_id)
     context = recommendation_context(report)
     context["is_owner"] = True
+    context["demo_section"] = demo_section_context(report, is_owner=True)
     return TemplateResponse(request, "advisor/report.html", context)
 
 
