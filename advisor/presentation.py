@@ -18,7 +18,7 @@ from advisor.engine.describe import (
 )
 from advisor.engine.scoring import Flip, WeightFlip
 from advisor.knowledge import starting_configuration, tradeoffs
-from advisor.models import Report
+from advisor.models import Report, RuleSet
 from questionnaire.bank import default_bank
 
 SIDE_TITLES = {"artemis": "For a message broker (Artemis)", "kafka": "For event streaming (Kafka)"}
@@ -96,4 +96,45 @@ def recommendation_context(report: Report) -> dict:
         "dimension_chart": dimension_chart(result["dimensions"], dimension_titles),
         "contribution_chart": contribution_chart(result["reasons"]),
         "close_call_margin": report.ruleset.close_call_margin,
+        "current_ruleset": RuleSet.objects.current(),
     }
+
+
+def rescore_context(report: Report, *, back_url: str) -> dict:
+    """Old and new verdicts and scores side by side, with the rules whose points moved."""
+    from advisor.services import report_rescore
+
+    current, result = report_rescore(report=report)
+    context = {"report": report, "back_url": back_url, "current": current}
+    if result is None:
+        return context
+    old = report.result
+    new = result.to_data()
+    old_points = {reason["rule"]: reason for reason in old["reasons"]}
+    new_points = {reason["rule"]: reason for reason in new["reasons"]}
+    changes = []
+    for rule in sorted(set(old_points) | set(new_points)):
+        before, after = old_points.get(rule), new_points.get(rule)
+        if before and after and before["points"] == after["points"]:
+            continue
+        changes.append(
+            {
+                "rule": rule,
+                "title": (after or before)["title"],
+                "favours": (after or before)["favours"],
+                "old": before["points"] if before else 0,
+                "new": after["points"] if after else 0,
+            }
+        )
+    changes.sort(key=lambda change: -abs(change["new"] - change["old"]))
+    context.update(
+        {
+            "old": old,
+            "new": new,
+            "old_name": OUTCOME_NAMES[old["recommendation"]],
+            "new_name": OUTCOME_NAMES[new["recommendation"]],
+            "verdict_changed": old["recommendation"] != new["recommendation"],
+            "changes": changes,
+        }
+    )
+    return context

@@ -131,3 +131,15 @@ def report_create(
     report.full_clean()
     report.save()
     return report
+
+
+def report_rescore(*, report: Report):
+    """The report's answers scored with the current ruleset; writes nothing.
+
+    Questions added since the report was made take their defaults. Returns
+    (current RuleSet, Result), or (None, None) when the report already uses it.
+    """
+    stored, ruleset = current_ruleset()
+    if stored.pk == report.ruleset_id:
+        return None, None
+    return stored, recommend(report.answers, ruleset, default_bank(), fill_defaults=True)

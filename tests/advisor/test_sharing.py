@@ -1,0 +1,224 @@
+"""Reports travel: share links, exports, re-scores, through the views a user clicks."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from advisor.models import Report, RuleSet, ShareLink
+from advisor.rulesets import ruleset_new_draft, ruleset_publish
+from advisor.sharing import TOKEN_BYTES, report_for_token, share_link_create
+from questionnaire.services import assessment_create, assessment_submit
+from questionnaire.views import SESSION_ASSESSMENTS
+from tests.conftest import load_personas
+
+pytestmark = pytest.mark.django_db
+PERSONAS = load_personas()
+
+
+def make_report(client, persona="order_fulfilment_jms") -> Report:
+    """A submitted report owned by `client`'s session."""
+    assessment = assessment_create(title="Order platform")
+    assessment.answers = PERSONAS[persona]["answers"]
+    assessment.save()
+    session = client.session
+    session[SESSION_ASSESSMENTS] = [str(assessment.pk)]
+    session.save()
+    return assessment_submit(assessment=assessment)
+
+
+def create_link(client, report, **data) -> str:
+    response = client.post(
+        reverse("advisor:share_link_new", args=[report.pk]), {"expires": "30d", **data}
+    )
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    return re.search(r'value="(http://testserver/s/[^"]+/)"', page).group(1)
+
+
+def test_the_owner_creates_a_link_that_opens_in_a_fresh_browser(client, published_ruleset):
+    report = make_report(client)
+    url = create_link(client, report, label="Board")
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    assert len(token) >= 32  # 192 random bits, URL-safe
+    stranger = Client()
+    response = stranger.get(url)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>A message broker</h1>" in page
+    assert 'data-plotly="dimension-chart"' in page and 'data-plotly="contribution-chart"' in page
+    owner_page = client.get(reverse("advisor:report", args=[report.pk])).content.decode()
+    for fragment in ("One transaction across messaging and a database", "Margin 95.3 points"):
+        assert fragment in page and fragment in owner_page
+    # read-only: no editing, no sharing controls, no CSRF token handed out
+    assert "Share this report" not in page and "Edit</a>" not in page
+    assert "csrfmiddlewaretoken" not in page and "X-CSRFToken" not in page
+    assert "csrftoken" not in response.cookies
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_a_shared_page_loads_nothing_from_another_site(client, published_ruleset):
+    report = make_report(client)
+    page = Client().get(create_link(client, report)).content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources
+    assert all(not re.match(r"^(https?:)?//", source) for source in sources), sources
+
+
+def test_gets_of_a_share_link_change_nothing(client, published_ruleset):
+    report = make_report(client)
+    url = create_link(client, report)
+    before = (Report.objects.count(), list(ShareLink.objects.values()), Session.objects.count())
+    stranger = Client()
+    for suffix in ("", "report.json", "adr.md", "rescore/"):
+        response = stranger.get(url + suffix)
+        assert response.status_code == 200
+        assert not response.cookies  # no session, no CSRF cookie
+    after = (Report.objects.count(), list(ShareLink.objects.values()), Session.objects.count())
+    assert after == before
+
+
+def test_several_links_revoked_one_by_one(client, published_ruleset):
+    report = make_report(client)
+    first, second = create_link(client, report), create_link(client, report)
+    link = ShareLink.objects.get(token_hint=first.split("/s/")[1][:6])
+    response = client.post(reverse("advisor:share_link_revoke", args=[report.pk, link.pk]))
+    assert response.status_code == 302
+    assert Client().get(first).status_code == 404
+    assert Client().get(second).status_code == 200
+    page = client.get(reverse("advisor:report", args=[report.pk])).content.decode()
+    assert "revoked" in page and "active" in page
+
+
+@pytest.mark.parametrize("how", ["guessed", "truncated", "revoked", "expired", "extended"])
+def test_a_bad_token_gets_404_and_reveals_nothing(client, published_ruleset, how):
+    report = make_report(client)
+    link, token = share_link_create(report=report, expires_at=timezone.now() + timedelta(days=1))
+    if how == "guessed":
+        token = "A" * len(token)
+    elif how == "truncated":
+        token = token[:-1]
+    elif how == "extended":
+        token = token + "x"
+    elif how == "revoked":
+        link.revoked_at = timezone.now()
+        link.save()
+    else:
+        ShareLink.objects.filter(pk=link.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    for name in ("advisor:shared", "advisor:shared_json", "advisor:shared_adr"):
+        response = Client().get(reverse(name, args=[token]))
+        assert response.status_code == 404
+        body = response.content.decode()
+        assert "Order platform" not in body and "artemis" not in body.lower()
+
+
+def test_tokens_are_random_and_only_their_hash_is_stored(client, published_ruleset):
+    report = make_report(client)
+    tokens = {share_link_create(report=report)[1] for _ in range(20)}
+    assert len(tokens) == 20 and TOKEN_BYTES * 8 >= 128
+    stored = set(ShareLink.objects.values_list("token_hash", flat=True))
+    assert not tokens & stored
+    assert all(report_for_token(token) == report for token in tokens)
+
+
+def test_someone_elses_report_and_its_controls_are_not_found(client, published_ruleset):
+    report = make_report(client)
+    stranger = Client()
+    assert stranger.get(reverse("advisor:report", args=[report.pk])).status_code == 404
+    assert stranger.get(reverse("advisor:report_json", args=[report.pk])).status_code == 404
+    response = stranger.post(reverse("advisor:share_link_new", args=[report.pk]), {})
+    assert response.status_code == 404
+    assert not ShareLink.objects.exists()
+
+
+def test_an_expiry_in_the_list_only(client, published_ruleset):
+    report = make_report(client)
+    response = client.post(reverse("advisor:share_link_new", args=[report.pk]), {"expires": "1y"})
+    page = client.get(response.url).content.decode()
+    assert "Choose one of the offered expiry periods." in page
+    assert not ShareLink.objects.exists()
+
+
+def test_the_json_export_is_the_recommend_shape_with_metadata(client, published_ruleset):
+    report = make_report(client)
+    data = json.loads(client.get(reverse("advisor:report_json", args=[report.pk])).content)
+    assert data["recommendation"] == "artemis"
+    assert {"scores", "margin", "ruleset", "dimensions", "reasons", "flips"} <= set(data)
+    assert data["report"]["id"] == str(report.pk) and data["report"]["ruleset_version"] == "v1"
+    assert data["answers"]["xa_transactions"] is True
+
+
+@pytest.mark.parametrize("name", sorted(PERSONAS))
+def test_the_adr_reads_as_a_madr_record(client, published_ruleset, name):
+    report = make_report(client, name)
+    response = client.get(reverse("advisor:report_adr", args=[report.pk]))
+    text = response.content.decode()
+    assert response["Content-Type"].startswith("text/markdown")
+    assert "attachment;" in response["Content-Disposition"]
+    headings = re.findall(r"^(#+ .+)$", text, flags=re.M)
+    assert headings[0].startswith("# Order platform: ")
+    for heading in (
+        "## Context and Problem Statement",
+        "## Decision Drivers",
+        "## Considered Options",
+        "## Decision Outcome",
+        "## Pros and Cons of the Options",
+        "## More Information",
+    ):
+        assert heading in headings, heading
+    assert headings.index("## Decision Drivers") < headings.index("## Decision Outcome")
+    assert 'Chosen option: "' in text
+    outcome = report.recommendation
+    chosen = re.search(r'Chosen option: "([^"]+)"', text).group(1)
+    assert {"artemis": "Artemis", "kafka": "Kafka", "hybrid": "Both"}[outcome] in chosen
+    assert "* Good, because" in text and "* Bad, because" in text
+    assert re.search(r"\* \[T\d\]\(http://testserver/trade-offs/#T\d\)", text)
+    # every decision driver is an answer the architect gave
+    drivers = text.split("## Decision Drivers")[1].split("##")[0]
+    assert drivers.count("\n* ") == len(report.answers)
+
+
+def test_publishing_new_rules_leaves_an_old_report_byte_for_byte(
+    client, published_ruleset, admin_user
+):
+    report = make_report(client)
+    url = create_link(client, report)
+    stranger = Client()
+    before = {suffix: stranger.get(url + suffix).content for suffix in ("report.json", "adr.md")}
+    before_page = stranger.get(url).content.decode()
+    draft = ruleset_new_draft(user=admin_user)
+    draft.rules.filter(rule_id="xa-needs-broker").update(weight=0)
+    draft.rules.filter(rule_id="broker-enforced-exactly-once").update(weight=0)
+    draft.rules.filter(rule_id="kafka-api-clients").update(weight=10)
+    draft.rules.filter(rule_id="all-clients-speak-kafka").update(weight=10)
+    ruleset_publish(ruleset=draft, user=admin_user)
+    assert RuleSet.objects.current().pk == draft.pk
+    after = {suffix: stranger.get(url + suffix).content for suffix in ("report.json", "adr.md")}
+    assert after == before
+    page = stranger.get(url).content.decode()
+    assert "This report was scored with rules v1; the current rules are v2." in page
+    assert (
+        page.split('<section aria-labelledby="decisive-heading">')[1]
+        == before_page.split('<section aria-labelledby="decisive-heading">')[1]
+    )
+    rescore = stranger.get(url + "rescore/").content.decode()
+    assert "Rules v1 (this report)" in rescore and "Rules v2 (current)" in rescore
+    assert "xa-needs-broker" in rescore
+    report.refresh_from_db()
+    assert report.ruleset == published_ruleset and report.result["ruleset"] == "v1"
+
+
+def test_the_owner_page_offers_exports_and_sharing(client, published_ruleset):
+    report = make_report(client)
+    page = client.get(reverse("advisor:report", args=[report.pk])).content.decode()
+    assert reverse("advisor:report_json", args=[report.pk]) in page
+    assert reverse("advisor:report_adr", args=[report.pk]) in page
+    assert "Print or save as PDF" in page and "Share this report" in page
