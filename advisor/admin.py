@@ -26,11 +26,10 @@ from advisor.engine.describe import OUTCOME_NAMES, describe_condition
 from advisor.models import Rule, RuleSet
 from questionnaire.bank import DataFileError, default_bank
 
-WEIGHT_NOT_A_NUMBER = "rule '{rule}', field 'weight': not a number; enter " + rulesets.WEIGHT_RANGE
-WEIGHT_OUT_OF_RANGE = (
-    "rule '{rule}', field 'weight': %(value)s is outside the range; enter " + rulesets.WEIGHT_RANGE
-)
-WEIGHT_TOO_PRECISE = "rule '{rule}', field 'weight': enter " + rulesets.WEIGHT_RANGE
+# Shown in the row of the rule, under its weight box; the range is explained above.
+WEIGHT_NOT_A_NUMBER = "rule '{rule}', field 'weight': not a number from 0 to 10"
+WEIGHT_OUT_OF_RANGE = "rule '{rule}', field 'weight': %(value)s is outside 0 to 10"
+WEIGHT_TOO_PRECISE = "rule '{rule}', field 'weight': use at most two decimals"
 PUBLISHED_IS_READ_ONLY = (
     "{version} is published and read-only. Make a new draft to change its weights."
 )
@@ -42,6 +41,9 @@ DRAFT_PUBLISHED = (
 DRAFT_IMPORTED = "Imported {count} rules from {name} as draft {version}."
 COPY_ONE_AT_A_TIME = "Select exactly one ruleset to copy as a draft."
 PUBLISH_FROM_PREVIEW = "Only a draft can be previewed and published; {version} is published."
+
+
+SIDE_SHORT_NAMES = {"artemis": "broker", "kafka": "Kafka"}
 
 
 class RuleWeightForm(forms.ModelForm):
@@ -95,7 +97,7 @@ def condition_words(rule: Rule) -> str:
 class RuleAdmin(SimpleHistoryAdmin):
     list_display = (
         "rule_id",
-        "favours",
+        "side",
         "dimension",
         "points",
         "weight",
@@ -146,6 +148,10 @@ class RuleAdmin(SimpleHistoryAdmin):
         "caveat",
         "condition",
     )
+
+    @admin.display(description="Favours", ordering="favours")
+    def side(self, rule: Rule) -> str:
+        return SIDE_SHORT_NAMES[rule.favours]
 
     @admin.display(description="When (in words)")
     def when_in_words(self, rule: Rule) -> str:
@@ -219,8 +225,6 @@ class RuleSetAdmin(admin.ModelAdmin):
         "rule_count",
         "published_at",
         "published_by",
-        "created_at",
-        "created_by",
     )
     list_display_links = ("version",)
     list_filter = ("state",)
@@ -463,18 +467,23 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
                     f"{row.after.recommendation}"
                     for row in rows
                 ],
+                "textposition": "outside",
+                "cliponaxis": False,
                 "hovertemplate": "%{y}<br>shift %{x:+.1f} points<br>%{text}<extra></extra>",
             }
         ],
         "layout": {
-            "title": {"text": "Shift of each assessment's event-streaming (Kafka) share"},
+            "title": {
+                "text": "Shift of each assessment's event-streaming (Kafka) share"
+                "<br><sub>red: the verdict changes</sub>"
+            },
             "xaxis": {
                 "title": {"text": "points of 100 (negative: towards the broker)"},
                 "zeroline": True,
             },
             "yaxis": {"automargin": True},
             "height": max(240, 60 + 28 * len(rows)),
-            "margin": {"t": 50, "r": 20},
+            "margin": {"t": 70, "r": 120, "l": 20},
             "showlegend": False,
         },
     }
