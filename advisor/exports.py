@@ -61,6 +61,17 @@ def report_json_text(report: Report) -> str:
     return json.dumps(report_json(report), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
+PROPER_NOUNS = {"Kafka", "Kafka's", "Artemis", "JMS", "XA", "AMQP", "MQTT", "Strimzi", "A"}
+
+
+def lower_first(text: str) -> str:
+    """'The broker writes…' -> 'the broker writes…', keeping names such as Kafka."""
+    first, _, rest = text.partition(" ")
+    if first in PROPER_NOUNS - {"A"} or (len(first) > 1 and first.isupper()):
+        return text
+    return f"{first[:1].lower()}{first[1:]} {rest}".rstrip()
+
+
 def _bullets(lines) -> list[str]:
     return [f"* {line}" for line in lines]
 
@@ -106,7 +117,7 @@ def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
     lines += _bullets(OPTION_TITLES[option] for option in ("artemis", "kafka", "hybrid"))
     lines += ["", "## Decision Outcome", ""]
     top = [r for r in result["reasons"] if outcome == "hybrid" or r["favours"] == outcome][:TOP]
-    because = "; ".join(f"{r['title'].lower()} ({', '.join(r['citations'])})" for r in top)
+    because = "; ".join(f"{lower_first(r['title'])} ({', '.join(r['citations'])})" for r in top)
     lines.append(f'Chosen option: "{OPTION_TITLES[outcome]}", because {because}.')
     lines.append("")
     lines.append(
@@ -145,12 +156,11 @@ def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
             other = "kafka" if option == "artemis" else "artemis"
             for reason in reasons[option]:
                 cites = ", ".join(reason["citations"])
-                lines.append(f"* Good, because {reason['why']} ({cites})")
+                lines.append(f"* Good, because {lower_first(reason['why'])} ({cites})")
             for reason in reasons[other]:
                 cites = ", ".join(reason["citations"])
-                lines.append(
-                    f"* Bad, because it does not match: {reason['title'].lower()} ({cites})"
-                )
+                need = lower_first(reason["title"])
+                lines.append(f"* Bad, because it does not meet this need: {need} ({cites})")
             if not reasons[option] and not reasons[other]:
                 lines.append("* Neutral: no rule fired for either side.")
         lines.append("")
