@@ -187,9 +187,9 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
     missing = missing_answers(assessment, questions)
     if missing:
         return render_step(request, assessment, section, errors=missing, status=400)
-    if index + 1 < len(sections):
-        return go_to_step(request, assessment, sections[index + 1])
-    return submit(request, assessment)
+    if action == "submit" or index + 1 == len(sections):
+        return submit(request, assessment)
+    return go_to_step(request, assessment, sections[index + 1])
 
 
 def missing_answers(assessment: Assessment, questions) -> dict[str, str]:

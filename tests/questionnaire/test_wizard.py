@@ -258,3 +258,20 @@ def test_the_tradeoffs_page_has_every_cited_claim(client):
     page = client.get(reverse("advisor:tradeoffs")).content.decode()
     for number in range(1, 9):
         assert f'id="T{number}"' in page and f'id="M{number}"' in page
+
+
+def test_editing_a_submitted_assessment_rescores_from_any_step(client, published_ruleset):
+    assessment = start(client)
+    answers = dict(PERSONAS["order_fulfilment_jms"]["answers"])
+    first = walk(client, assessment, answers)
+    page = client.get(step_url(assessment, "consumption")).content.decode()
+    assert "Re-score now" in page
+    answers.update(replay="forever", stream_processing=True)
+    response = client.post(
+        step_url(assessment, "consumption"), form_data("consumption", answers, "submit")
+    )
+    assert response.status_code == 302 and response.url != first.url
+    newest = Report.objects.filter(assessment=assessment).order_by("-created_at").first()
+    assert newest.recommendation == "hybrid"
+    # the first report stays as it was for anyone it was shared with
+    assert Report.objects.filter(assessment=assessment, recommendation="artemis").count() == 1
