@@ -296,6 +296,8 @@ class RuleSetAdmin(admin.ModelAdmin):
 
     def get_deleted_objects(self, objs, request: HttpRequest):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # A draft's rules go with it, though a single rule is never deleted on its own.
+        perms_needed.discard(Rule._meta.verbose_name)
         if any(ruleset.is_published for ruleset in objs):
             perms_needed.add("published rulesets (they never go away)")
         return deleted, model_count, perms_needed, protected
