@@ -109,11 +109,10 @@ def ruleset_errors(*, ruleset: RuleSet) -> list[str]:
             )
             continue
         # The same checks as a rules file: conditions against the question bank,
-        # citations, a caveat for every M citation. Through JSON, as a file would be
-        # (the engine holds 'in' lists as tuples).
+        # citations, a caveat for every M citation.
         try:
             engine_rules.parse_rule(
-                json.loads(json.dumps(engine_rules.rule_to_data(rule.to_engine()))),
+                engine_rules.rule_to_data(rule.to_engine()),
                 index=rule.position,
                 bank=bank,
                 dimensions=dimension_ids,

@@ -50,7 +50,8 @@ class Leaf:
         return [(self.question, self.value)]
 
     def to_data(self) -> dict:
-        return {"question": self.question, self.operator: self.value}
+        value = list(self.value) if self.operator == "in" else self.value
+        return {"question": self.question, self.operator: value}
 
 
 @dataclass(frozen=True)

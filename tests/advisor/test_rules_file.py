@@ -95,3 +95,11 @@ def test_every_rule_explains_itself(default_rules):
     for rule in default_rules.rules:
         assert len(rule.rationale) > 60, rule.id
         assert rule.title, rule.id
+
+
+def test_a_ruleset_parses_back_from_its_data_without_a_trip_through_json(bank, default_rules):
+    from pathlib import Path
+
+    from advisor.engine.rules import parse_ruleset
+
+    assert parse_ruleset(ruleset_to_data(default_rules), bank=bank, path=Path("x")) == default_rules
