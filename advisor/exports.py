@@ -12,7 +12,6 @@ from advisor.demo_presentation import demo_runs_export
 from advisor.engine.describe import OUTCOME_NAMES, OUTCOME_PRODUCTS
 from advisor.knowledge import tradeoffs
 from advisor.models import Report
-from advisor.presentation import answer_words
 from questionnaire.bank import default_bank
 
 OPTION_TITLES = {
@@ -110,7 +109,7 @@ def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
     for section in bank.sections:
         for question in bank.in_section(section.id):
             if question.id in report.answers:
-                answer = answer_words(question, report.answers[question.id])
+                answer = question.label_for(report.answers[question.id])
                 drivers.append(f"{question.text} **{answer}**")
     lines += _bullets(drivers)
     lines += ["", "## Considered Options", ""]
@@ -141,7 +140,7 @@ def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
             question = bank.by_id.get(flip["question"])
             if question is None:
                 continue
-            answer = answer_words(question, flip["to"])
+            answer = question.label_for(flip["to"])
             lines.append(
                 f"* If the answer to “{question.text}” were **{answer}**, "
                 f"the recommendation would be {flip['recommendation']}."

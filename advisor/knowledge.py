@@ -114,13 +114,7 @@ def answers_in_words(answers: Mapping[str, Any], question_ids, bank: QuestionBan
     parts = []
     for question in bank.questions:
         if question.id in question_ids and question.id in answers:
-            value = answers[question.id]
-            answer = (
-                ("Yes" if value else "No")
-                if question.kind == "yes_no"
-                else question.label_for(value)
-            )
-            parts.append(f"“{question.text}” — {answer}")
+            parts.append(f"“{question.text}” — {question.label_for(answers[question.id])}")
     return "; ".join(parts)
 
 

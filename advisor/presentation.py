@@ -6,8 +6,6 @@ looks the same today as the day it was shared.
 
 from __future__ import annotations
 
-from typing import Any
-
 from advisor.charts import contribution_chart, dimension_chart
 from advisor.engine.describe import (
     OUTCOME_NAMES,
@@ -24,18 +22,12 @@ from questionnaire.bank import default_bank
 SIDE_TITLES = {"artemis": "For a message broker (Artemis)", "kafka": "For event streaming (Kafka)"}
 
 
-def answer_words(question, value: Any) -> str:
-    if question.kind == "yes_no":
-        return "Yes" if value else "No"
-    return question.label_for(value)
-
-
 def answers_by_section(answers: dict) -> list[dict]:
     bank = default_bank()
     sections = []
     for section in bank.sections:
         rows = [
-            {"question": question, "answer": answer_words(question, answers[question.id])}
+            {"question": question, "answer": question.label_for(answers[question.id])}
             for question in bank.in_section(section.id)
             if question.id in answers
         ]

@@ -30,8 +30,6 @@ def _answer_words(bank: QuestionBank, question_id: str, value: Any) -> str:
     question = bank.by_id.get(question_id)
     if question is None:
         return repr(value)
-    if question.kind == "yes_no":
-        return "yes" if value else "no"
     return f"“{question.label_for(value)}”"
 
 

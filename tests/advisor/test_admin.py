@@ -195,7 +195,7 @@ def test_a_rule_page_shows_rationale_citations_and_condition_in_words(admin_clie
 
     assert rule.rationale.split(".")[0] in page
     assert ", ".join(rule.citations) in page
-    assert "is yes" in page  # the yes/no condition, in words
+    assert "is “Yes”" in page  # the yes/no condition, in words
     assert 'name="weight"' in page and 'name="enabled"' in page
     assert 'name="rationale"' not in page and 'name="points"' not in page
 
