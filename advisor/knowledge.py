@@ -5,7 +5,6 @@ Plain Python. Loaded once and validated with errors that name file, entry and fi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -13,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from advisor.engine.conditions import Condition, ConditionError, parse_condition
-from questionnaire.bank import DataFileError, QuestionBank, check_condition_names, default_bank
+from questionnaire.bank import (
+    DataFileError,
+    QuestionBank,
+    check_condition_names,
+    default_bank,
+    read_data_file,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TRADEOFFS_PATH = DATA_DIR / "tradeoffs.json"
@@ -47,19 +52,10 @@ class ConfigLine:
     because: str  # the answer that asks for it, in words
 
 
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise DataFileError(
-            path, f"line {error.lineno}", None, f"invalid JSON: {error.msg}"
-        ) from None
-
-
 @cache
 def tradeoffs() -> dict[str, Tradeoff]:
     """T1-T8 and M1-M8 by id, in file order."""
-    data = _read(TRADEOFFS_PATH)
+    data = read_data_file(TRADEOFFS_PATH)
     entries = {}
     for index, raw in enumerate(data.get("entries", [])):
         entry = f"entry #{index + 1}"
@@ -73,7 +69,7 @@ def tradeoffs() -> dict[str, Tradeoff]:
 @cache
 def starting_config_entries() -> tuple[ConfigEntry, ...]:
     bank = default_bank()
-    data = _read(STARTING_CONFIG_PATH)
+    data = read_data_file(STARTING_CONFIG_PATH)
     known = tradeoffs()
     entries = []
     for index, raw in enumerate(data.get("entries", [])):

@@ -232,17 +232,21 @@ def parse_bank(data: Any, path: Path) -> QuestionBank:
     return QuestionBank(version=version, sections=tuple(sections), questions=tuple(questions))
 
 
-def load_bank(path: Path | str = DEFAULT_BANK_PATH) -> QuestionBank:
-    path = Path(path)
+def read_data_file(path: Path) -> Any:
+    """A data file's JSON; DataFileError naming the file, and the line of bad JSON."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise DataFileError(path, "file", None, f"cannot be read ({error.strerror})") from None
     except json.JSONDecodeError as error:
         raise DataFileError(
             path, f"line {error.lineno}, column {error.colno}", None, f"invalid JSON: {error.msg}"
         ) from None
-    return parse_bank(data, path)
+
+
+def load_bank(path: Path | str = DEFAULT_BANK_PATH) -> QuestionBank:
+    path = Path(path)
+    return parse_bank(read_data_file(path), path)
 
 
 @cache

@@ -6,7 +6,6 @@ RuleSet in the database converts to the same dataclasses (``RuleSet.to_engine()`
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from advisor.engine.conditions import Condition, ConditionError, parse_condition
-from questionnaire.bank import DataFileError, QuestionBank, check_condition_names
+from questionnaire.bank import (
+    DataFileError,
+    QuestionBank,
+    check_condition_names,
+    read_data_file,
+)
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "rules.json"
 SIDES = ("artemis", "kafka")
@@ -197,15 +201,7 @@ def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> RuleSet:
 
 def load_ruleset_file(path: Path | str, *, bank: QuestionBank) -> RuleSet:
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DataFileError(path, "file", None, f"cannot be read ({error.strerror})") from None
-    except json.JSONDecodeError as error:
-        raise DataFileError(
-            path, f"line {error.lineno}, column {error.colno}", None, f"invalid JSON: {error.msg}"
-        ) from None
-    return parse_ruleset(data, bank=bank, path=path)
+    return parse_ruleset(read_data_file(path), bank=bank, path=path)
 
 
 def rule_to_data(rule: Rule) -> dict:
