@@ -22,6 +22,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value and value.strip() else default
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
@@ -104,11 +109,44 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A demo run is killed well before Redis would redeliver it to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+
+
+# Redis redelivers a message no worker acknowledged (the worker died) after this many
+# seconds; every time limit below stays well under it, so a live run is never handed to a
+# second worker. Restore scans run often enough for a short timeout (the worker test uses 8 s).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1 if CELERY_VISIBILITY_TIMEOUT < 600 else 10,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Celery beat (when one runs) sweeps stuck demo runs; `make run` has no beat, so the pages
+# and `manage.py demo_sweep` sweep too.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-demo-runs": {"task": "advisor.tasks.sweep_demo_runs", "schedule": 60.0},
+}
+
+# Demo runs (issue 6). A run plans at most 30 s per side; the slowest scenario with its
+# largest parameters (clustering, 6 nodes at the lowest probe rate) needs a few minutes.
+DEMO_RUN_SOFT_TIME_LIMIT = env_int("DEMO_RUN_SOFT_TIME_LIMIT", 10 * 60)
+DEMO_RUN_TIME_LIMIT = env_int("DEMO_RUN_TIME_LIMIT", DEMO_RUN_SOFT_TIME_LIMIT + 60)
+# A running run writes a heartbeat about every second; one silent for this long has lost
+# its worker: a redelivered task may take it over, and the sweep marks it failed.
+DEMO_RUN_HEARTBEAT_TIMEOUT = env_int("DEMO_RUN_HEARTBEAT_TIMEOUT", 60)
+# A queued run no worker has started after this long is marked failed (is a worker running?).
+DEMO_RUN_QUEUE_TIMEOUT = env_int("DEMO_RUN_QUEUE_TIMEOUT", 30 * 60)
+# Attempts (first run plus takeovers after a lost worker) before a run is marked failed.
+DEMO_RUN_MAX_ATTEMPTS = env_int("DEMO_RUN_MAX_ATTEMPTS", 2)
+# Runs one visitor (session) may have queued or running at once.
+DEMO_RUNS_PER_SESSION = env_int("DEMO_RUNS_PER_SESSION", 3)
+if not DEMO_RUN_SOFT_TIME_LIMIT < DEMO_RUN_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT:
+    raise ValueError(
+        "Demo run time limits must satisfy soft < hard < CELERY_VISIBILITY_TIMEOUT, got "
+        f"{DEMO_RUN_SOFT_TIME_LIMIT} < {DEMO_RUN_TIME_LIMIT} < {CELERY_VISIBILITY_TIMEOUT}"
+    )
 
 
 LOGGING = {
