@@ -101,12 +101,11 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
             return render_section(request, report, notice=notice)
         messages.success(request, notice)
         return redirect(report_url(report))
+    # 422, as every form with inline errors here: base.html tells htmx to swap it in.
     if request.htmx:
-        # 200, not 400: under DEBUG, django-htmx's script replaces the whole page with any
-        # 400 response (it shows Django's error pages), which would wipe the report.
-        return render_section(request, report, queue_form=form)
+        return render_section(request, report, queue_form=form, status=422)
     return TemplateResponse(
-        request, "advisor/demos/queue.html", {"report": report, "queue_form": form}, status=400
+        request, "advisor/demos/queue.html", {"report": report, "queue_form": form}, status=422
     )
 
 

@@ -171,7 +171,7 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
     assessment.refresh_from_db()
     action = request.POST.get("action", "next")
     if errors:
-        return render_step(request, assessment, section, errors=errors, notice=TAMPERED, status=400)
+        return render_step(request, assessment, section, errors=errors, notice=TAMPERED, status=422)
     if action == "autosave":
         shown_now = [q.id for q in questions if q.is_shown(assessment.answers)]
         if not request.htmx or shown_now == shown_before:
@@ -186,7 +186,7 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
         return go_to_step(request, assessment, sections[max(index - 1, 0)])
     missing = missing_answers(assessment, questions)
     if missing:
-        return render_step(request, assessment, section, errors=missing, status=400)
+        return render_step(request, assessment, section, errors=missing, status=422)
     if action == "submit" or index + 1 == len(sections):
         return submit(request, assessment)
     return go_to_step(request, assessment, sections[index + 1])

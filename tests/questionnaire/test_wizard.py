@@ -96,7 +96,7 @@ def test_next_with_an_unanswered_question_shows_the_error_beside_it(client, publ
     data = form_data("workload", {"data_role": "events", "throughput": "lt_1k"})
     response = client.post(step_url(assessment, "workload"), data)
     page = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert page.count(PLEASE_ANSWER) == 2  # message_size and latency_target
     assert 'id="error-message_size"' in page
     assessment.refresh_from_db()
@@ -202,7 +202,7 @@ def test_tampered_posts_get_a_clear_message_and_lose_nothing(client, post, field
     section = "workload" if field == "throughput" else "delivery"
     response = client.post(step_url(assessment, section), {"action": "next", **post})
     page = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "nothing you saved was lost" in page
     assert escape(message) in page
     assessment.refresh_from_db()
