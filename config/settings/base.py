@@ -123,7 +123,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Celery beat (when one runs) sweeps stuck demo runs; `make run` has no beat, so the pages
+# Celery beat sweeps stuck demo runs (`make run` embeds one in its worker); the pages
 # and `manage.py demo_sweep` sweep too.
 CELERY_BEAT_SCHEDULE = {
     "sweep-demo-runs": {"task": "advisor.tasks.sweep_demo_runs", "schedule": 60.0},

@@ -6,7 +6,9 @@
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,7 +25,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", default="8000")
-        parser.add_argument("--concurrency", default="2", help="Celery worker processes.")
+        # One demo at a time: two runs side by side would skew each other's figures.
+        parser.add_argument("--concurrency", default="1", help="Celery worker processes.")
 
     def handle(self, *args, **options):
         processes: list[tuple[str, subprocess.Popen]] = []
@@ -50,6 +53,9 @@ class Command(BaseCommand):
                         "worker",
                         "--loglevel=INFO",
                         f"--concurrency={options['concurrency']}",
+                        # An embedded beat sweeps runs whose worker died (CELERY_BEAT_SCHEDULE).
+                        "--beat",
+                        f"--schedule={Path(tempfile.gettempdir()) / 'advisor-celerybeat'}",
                     ],
                     cwd=BASE_DIR,
                 ),
