@@ -80,6 +80,7 @@ class Command(BaseCommand):
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)  # also when started in the background (SIGINT ignored)
         try:
             while True:
                 for name, process in processes:
