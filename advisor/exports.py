@@ -23,37 +23,18 @@ TOP = 5
 
 
 def report_json(report: Report) -> dict:
-    """The `recommend` command's JSON plus the report's metadata and demo runs."""
-    result = report.result
-    data = {
-        key: result[key]
-        for key in (
-            "recommendation",
-            "scores",
-            "margin",
-            "ruleset",
-            "dimensions",
-            "reasons",
-            "flips",
-        )
+    """The `recommend` command's JSON (the stored result) plus metadata and demo runs."""
+    return {
+        **report.result,
+        "report": {
+            "id": str(report.pk),
+            "title": report.title,
+            "created_at": report.created_at.isoformat(),
+            "ruleset_version": report.ruleset.version,
+            "question_bank_version": report.bank_version,
+        },
+        "demo_runs": demo_runs_export(report.assessment),
     }
-    data.update(
-        {
-            "close_call": result.get("close_call", False),
-            "decisive_needs": result.get("decisive_needs", {}),
-            "weight_flips": result.get("weight_flips", []),
-            "answers": report.answers,
-            "report": {
-                "id": str(report.pk),
-                "title": report.title,
-                "created_at": report.created_at.isoformat(),
-                "ruleset_version": report.ruleset.version,
-                "question_bank_version": report.bank_version,
-            },
-            "demo_runs": demo_runs_export(report.assessment),
-        }
-    )
-    return data
 
 
 def report_json_text(report: Report) -> str:
