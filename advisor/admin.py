@@ -23,7 +23,7 @@ from advisor import rulesets
 from advisor.engine import rules as engine_rules
 from advisor.engine.conditions import ConditionError, parse_condition
 from advisor.engine.describe import OUTCOME_NAMES, describe_condition
-from advisor.models import Rule, RuleSet
+from advisor.models import DemoRun, Report, Rule, RuleSet, ShareLink
 from questionnaire.bank import DataFileError, default_bank
 
 # Shown in the row of the rule, under its weight box; the range is explained above.
@@ -489,3 +489,41 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
             "showlegend": False,
         },
     }
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the app's services: administrators look, and may delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "recommendation", "ruleset", "created_at", "share_link_count"]
+    list_filter = ["recommendation", "ruleset"]
+    search_fields = ["title", "id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["ruleset"]
+
+    @admin.display(description="share links")
+    def share_link_count(self, report: Report) -> int:
+        return report.share_links.count()
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(ReadOnlyAdmin):
+    # Only the token's first characters are known: the token itself is never stored.
+    list_display = ["__str__", "report", "token_hint", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["report"]
+
+
+@admin.register(DemoRun)
+class DemoRunAdmin(ReadOnlyAdmin):
+    list_display = ["scenario", "engine", "status", "progress", "attempts", "created_at", "error"]
+    list_filter = ["status", "scenario", "engine"]
+    date_hierarchy = "created_at"

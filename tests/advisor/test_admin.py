@@ -435,3 +435,18 @@ def test_a_published_ruleset_cannot_be_deleted_but_a_draft_can(
         changelist, {"action": "delete_selected", "_selected_action": [draft.pk], "post": "yes"}
     )
     assert not RuleSet.objects.filter(pk=draft.pk).exists()
+
+
+def test_reports_links_and_demo_runs_are_listed_read_only_for_staff(
+    client, admin_user, published_ruleset
+):
+    from tests.factories import submitted_assessment
+
+    _, report = submitted_assessment("telemetry_lake")
+    client.force_login(admin_user)
+    for name in ("report", "sharelink", "demorun"):
+        response = client.get(f"/admin/advisor/{name}/")
+        assert response.status_code == 200
+        assert f"/admin/advisor/{name}/add/" not in response.content.decode()
+    page = client.get(f"/admin/advisor/report/{report.pk}/change/").content.decode()
+    assert "kafka" in page and 'type="submit" value="Save"' not in page
