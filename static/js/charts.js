@@ -14,6 +14,8 @@
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
   window.addEventListener("beforeprint", function () {
+    // A printed report shows every reason, folded or not.
+    document.querySelectorAll("details").forEach(function (details) { details.open = true; });
     document.querySelectorAll("[data-plotly]").forEach(function (element) {
       if (window.Plotly && element.dataset.drawn) window.Plotly.Plots.resize(element);
     });

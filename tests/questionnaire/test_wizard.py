@@ -275,3 +275,17 @@ def test_editing_a_submitted_assessment_rescores_from_any_step(client, published
     assert newest.recommendation == "hybrid"
     # the first report stays as it was for anyone it was shared with
     assert Report.objects.filter(assessment=assessment, recommendation="artemis").count() == 1
+
+
+def test_every_reason_is_on_the_page_and_the_weaker_ones_fold(client, published_ruleset):
+    assessment = start(client)
+    walk(client, assessment, PERSONAS["order_fulfilment_jms"]["answers"])
+    report = Report.objects.get()
+    page = client.get(reverse("advisor:report", args=[report.pk])).content.decode()
+    assert page.count('<div class="reason" id="rule-') == len(report.result["reasons"])
+    artemis = [r for r in report.result["reasons"] if r["favours"] == "artemis"]
+    folded = len(artemis) - 6
+    assert f"{folded} more reasons worth fewer points" in page
+    shown, hidden = page.split('<details class="more-reasons">')[0:2]
+    assert f'id="rule-{artemis[5]["rule"]}"' in shown
+    assert f'id="rule-{artemis[6]["rule"]}"' in hidden
