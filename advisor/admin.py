@@ -134,20 +134,8 @@ class RuleAdmin(SimpleHistoryAdmin):
             },
         ),
     )
-    read_only_always = (
-        "ruleset",
-        "rule_id",
-        "title",
-        "when_in_words",
-        "favours",
-        "dimension",
-        "points",
-        "decisive",
-        "rationale",
-        "citation_list",
-        "caveat",
-        "condition",
-    )
+    # Everything but weight and on/off: the identity fields and the read-only fieldset.
+    read_only_always = ("ruleset", "rule_id", "title", *fieldsets[1][1]["fields"])
 
     @admin.display(description="Favours", ordering="favours")
     def side(self, rule: Rule) -> str:

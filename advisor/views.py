@@ -21,7 +21,7 @@ from advisor.knowledge import tradeoffs as tradeoff_entries
 from advisor.models import Report, ShareLink
 from advisor.presentation import recommendation_context, rescore_context
 from advisor.sharing import report_for_token, share_link_create, share_link_revoke
-from questionnaire.views import SESSION_ASSESSMENTS
+from questionnaire.views import session_owns
 
 NEW_LINK_SESSION_KEY = "new_share_link"
 EXPIRY_CHOICES = {
@@ -43,7 +43,7 @@ SHARED_HEADERS = {
 def owned_report(request: HttpRequest, report_id: UUID) -> Report:
     """The report if this visitor made it (their session, or their account); else 404."""
     report = get_object_or_404(Report.objects.select_related("ruleset", "assessment"), pk=report_id)
-    in_session = str(report.assessment_id) in request.session.get(SESSION_ASSESSMENTS, [])
+    in_session = session_owns(request, report.assessment_id)
     is_owner = request.user.is_authenticated and report.owner_id == request.user.pk
     if not (in_session or is_owner):
         raise Http404("No such report")

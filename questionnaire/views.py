@@ -38,9 +38,14 @@ def remember_assessment(request: HttpRequest, assessment: Assessment) -> None:
     request.session[SESSION_ASSESSMENTS] = [str(assessment.pk), *ids][:50]
 
 
+def session_owns(request: HttpRequest, assessment_id: UUID) -> bool:
+    """Whether this visitor's session made the assessment."""
+    return str(assessment_id) in request.session.get(SESSION_ASSESSMENTS, [])
+
+
 def owned_assessment(request: HttpRequest, assessment_id: UUID) -> Assessment:
     """The assessment if this visitor's session made it; 404 otherwise (reveals nothing)."""
-    if str(assessment_id) not in request.session.get(SESSION_ASSESSMENTS, []):
+    if not session_owns(request, assessment_id):
         raise Http404("No such assessment")
     return get_object_or_404(Assessment, pk=assessment_id)
 
