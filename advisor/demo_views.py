@@ -12,7 +12,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,7 +23,7 @@ from advisor.demo_presentation import demo_section_context, run_context
 from advisor.demo_services import demo_run_cancel, demo_run_enqueue, demo_run_sweep, looks_stuck
 from advisor.models import DemoRun, Report
 from advisor.views import owned_report
-from questionnaire.views import owned_assessment
+from questionnaire.views import session_owns
 
 QUEUED = "Queued {count} demo run{plural}; each shows its progress below."
 CANCELLED = "Cancelled the {scenario} run."
@@ -33,7 +33,8 @@ ALREADY_FINISHED = "That run had already finished."
 def owned_run(request: HttpRequest, run_id: UUID) -> DemoRun:
     """The run if this visitor's session owns its assessment; 404 otherwise."""
     run = get_object_or_404(DemoRun.objects.select_related("assessment"), pk=run_id)
-    owned_assessment(request, run.assessment_id)
+    if not session_owns(request, run.assessment_id):
+        raise Http404("No such demo run")
     return run
 
 
