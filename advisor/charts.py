@@ -17,19 +17,26 @@ SIDE_STYLE = {
 CONFIG = {"displayModeBar": False, "responsive": True}
 
 
-def _layout(height: int, **extra) -> dict:
+def base_layout(height: int, **extra) -> dict:
+    """What every chart of the app shares: the font, a transparent background, fixed axes."""
     return {
         "height": height,
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 30},
-        "barmode": "group",
-        "legend": {"orientation": "h", "y": 1.12, "x": 0},
-        "xaxis": {"rangemode": "tozero", "fixedrange": True},
-        "yaxis": {"automargin": True, "autorange": "reversed", "fixedrange": True},
         "font": {"family": "system-ui, sans-serif", "size": 13},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         **extra,
     }
+
+
+def _layout(height: int, **extra) -> dict:
+    defaults = {
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 30},
+        "barmode": "group",
+        "legend": {"orientation": "h", "y": 1.12, "x": 0},
+        "xaxis": {"rangemode": "tozero", "fixedrange": True},
+        "yaxis": {"automargin": True, "autorange": "reversed", "fixedrange": True},
+    }
+    return base_layout(height, **{**defaults, **extra})
 
 
 def wrap_label(text: str, width: int = 26) -> str:

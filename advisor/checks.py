@@ -2,8 +2,9 @@
 
 from django.core import checks
 
+from advisor.engine.bank import default_bank
+from advisor.engine.datafiles import DataFileError
 from advisor.engine.rules import DEFAULT_RULES_PATH, load_ruleset_file
-from questionnaire.bank import DataFileError, default_bank
 
 
 @checks.register()

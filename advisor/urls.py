@@ -1,23 +1,12 @@
+"""The advisor's pages under one URL namespace, 'advisor:'; each part lists its own paths."""
+
 from django.urls import path
 
-from advisor import api, views
+from advisor import tradeoffs
+from advisor.reports import urls as report_urls
 
 app_name = "advisor"
 urlpatterns = [
-    path("trade-offs/", views.tradeoffs, name="tradeoffs"),
-    path("reports/<uuid:report_id>/", views.report_detail, name="report"),
-    path("reports/<uuid:report_id>/report.json", views.report_json, name="report_json"),
-    path("reports/<uuid:report_id>/adr.md", views.report_adr, name="report_adr"),
-    path("reports/<uuid:report_id>/rescore/", views.report_rescore, name="report_rescore"),
-    path("reports/<uuid:report_id>/links/", views.share_link_new, name="share_link_new"),
-    path(
-        "reports/<uuid:report_id>/links/<int:link_id>/revoke/",
-        views.share_link_revoke_view,
-        name="share_link_revoke",
-    ),
-    path("s/<str:token>/", views.shared, name="shared"),
-    path("s/<str:token>/report.json", views.shared_json, name="shared_json"),
-    path("s/<str:token>/adr.md", views.shared_adr, name="shared_adr"),
-    path("s/<str:token>/rescore/", views.shared_rescore, name="shared_rescore"),
-    path("api/v1/assessments", api.assessments_create, name="api_assessments"),
+    path("trade-offs/", tradeoffs.tradeoffs, name="tradeoffs"),
+    *report_urls.urlpatterns,
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from advisor.demos.embedded.durability import append_messages  # noqa: E402
+from advisor.demos.drivers.embedded.durability import append_messages  # noqa: E402
 from advisor.demos.metrics import RunContext, filesystem_of, warmup_count  # noqa: E402
 
 GOAL = 0.8

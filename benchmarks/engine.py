@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.engine.answers import validate_answers  # noqa: E402
+from advisor.engine.bank import default_bank  # noqa: E402
 from advisor.engine.rules import DEFAULT_RULES_PATH, load_ruleset_file  # noqa: E402
 from advisor.engine.scoring import recommend, score  # noqa: E402
-from questionnaire.bank import default_bank  # noqa: E402
 
 PERSONAS = ROOT.parent / "shared" / "spec" / "personas-public.json"
 

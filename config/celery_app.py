@@ -8,4 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("messaging_advisor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Tasks live in each part's tasks module (advisor/demoruns/tasks.py), not in app roots.
+app.autodiscover_tasks(["advisor.demoruns"])

@@ -5,5 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("questionnaire.urls")),
     path("", include("advisor.urls")),
-    path("", include("advisor.demo_urls")),
+    path("", include("advisor.demoruns.urls")),
 ]

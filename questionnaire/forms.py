@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import QueryDict
 
-from questionnaire.bank import Question, QuestionBank
+from advisor.engine.bank import Question, QuestionBank
 
 CONTROL_FIELDS = {"csrfmiddlewaretoken", "action", "step_questions"}
 NOT_IN_THIS_STEP = "this question belongs to another step"

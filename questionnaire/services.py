@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisor.engine.answers import AnswersError, check_answer, validate_answers
-from questionnaire.bank import default_bank
+from advisor.engine.bank import default_bank
 from questionnaire.models import Assessment
 
 ANSWER_TO_HIDDEN_QUESTION = "this question is not asked for your other answers"
@@ -77,7 +77,7 @@ def assessment_submit(*, assessment: Assessment, owner_session: str = "", owner=
 
     Raises AnswersError naming each missing or wrong answer; nothing is changed then.
     """
-    from advisor.services import report_create
+    from advisor.reports.services import report_create
 
     bank = default_bank()
     answers = validate_answers(assessment.answers, bank)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from questionnaire import views
+from questionnaire import api, views
 
 app_name = "questionnaire"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
         views.assessment_step,
         name="step",
     ),
+    path("api/v1/assessments", api.assessments_create, name="api_assessments"),
 ]

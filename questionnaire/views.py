@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
 from advisor.engine.answers import AnswersError, allowed_values
-from advisor.services import NoPublishedRules
-from questionnaire.bank import QuestionBank, Section, default_bank
+from advisor.engine.bank import QuestionBank, Section, default_bank
+from advisor.ownership import SESSION_ASSESSMENTS, remember_assessment, session_owns
+from advisor.rulesets.services import NoPublishedRules
 from questionnaire.forms import PLEASE_ANSWER, parse_step_post
 from questionnaire.models import Assessment
 from questionnaire.services import (
@@ -27,20 +28,9 @@ from questionnaire.services import (
     assessment_submit,
 )
 
-SESSION_ASSESSMENTS = "assessment_ids"
 RECENT_LIMIT = 10
 TAMPERED = "Some of what was sent does not fit this questionnaire; nothing you saved was lost."
 MISSING_ELSEWHERE = "A few questions are still unanswered; they are marked below."
-
-
-def remember_assessment(request: HttpRequest, assessment: Assessment) -> None:
-    ids = [i for i in request.session.get(SESSION_ASSESSMENTS, []) if i != str(assessment.pk)]
-    request.session[SESSION_ASSESSMENTS] = [str(assessment.pk), *ids][:50]
-
-
-def session_owns(request: HttpRequest, assessment_id: UUID) -> bool:
-    """Whether this visitor's session made the assessment."""
-    return str(assessment_id) in request.session.get(SESSION_ASSESSMENTS, [])
 
 
 def owned_assessment(request: HttpRequest, assessment_id: UUID) -> Assessment:

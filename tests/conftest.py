@@ -5,12 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from advisor.engine.bank import default_bank
 from advisor.engine.rules import DEFAULT_RULES_PATH, load_ruleset_file
-from questionnaire.bank import default_bank
 
 TESTS_DIR = Path(__file__).resolve().parent
-SHARED_DIR = TESTS_DIR.parent.parent / "shared"
-PUBLIC_PERSONAS_PATH = SHARED_DIR / "spec" / "personas-public.json"
+# A copy of the project spec's public personas: the suite carries its own data.
+PUBLIC_PERSONAS_PATH = TESTS_DIR / "data" / "personas-public.json"
+# A copy of spec/questions.md, the public contract of question ids and values.
+SPEC_QUESTIONS_PATH = TESTS_DIR / "data" / "spec-questions.md"
 EXTRA_PERSONAS_PATH = TESTS_DIR / "data" / "personas-extra.json"
 
 
@@ -32,7 +34,7 @@ def default_rules(bank):
 
 @pytest.fixture
 def published_ruleset(db):
-    from advisor.services import ruleset_load_default
+    from advisor.rulesets.services import ruleset_load_default
 
     ruleset, _ = ruleset_load_default()
     return ruleset

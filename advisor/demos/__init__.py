@@ -6,5 +6,5 @@ shaped metrics document, and ``embedded/`` holds one module per scenario for the
 engine, which measures real files, processes and loopback sockets on this machine.
 
 This package stays importable without Django because child processes of the embedded
-engine (``python -m advisor.demos.embedded...``) import from it.
+engine (``python -m advisor.demos.drivers.embedded...``) import from it.
 """

@@ -60,6 +60,66 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Display:
+    """What a run's page shows for a scenario: its charts, in reading order, and their words.
+
+    ``counts`` picks the rows of the counts chart out of a run's metrics; the demo-run
+    pages draw whatever a scenario declares here, so a new scenario edits only this file.
+    """
+
+    latency_metric: str  # "publish_latency_ms" (the ack) or "end_to_end_latency_ms"
+    latency_caption: str
+    counts: Callable[[Mapping], list[tuple[str, dict[str, float]]]]
+    counts_caption: str = "What was counted"
+    counts_unit: str = ""  # " ms" when the counts chart shows latencies
+    # Charts after counts and latency: "nodes" (throughput by cluster size), "rate", "backlog".
+    more_charts: tuple[str, ...] = ("rate", "backlog")
+    backlog_caption: str = "Backlog over time (messages)"
+
+
+def side_names(metrics: Mapping) -> list[str]:
+    """The sides a run measured, in display order."""
+    return [side for side in ("broker", "log", "naive") if side in metrics.get("sides", {})]
+
+
+def _counted(*rows: tuple[str, str]) -> Callable[[Mapping], list[tuple[str, dict[str, float]]]]:
+    """Rows of (label, metric key): each side's value of that key, where the side has it."""
+
+    def counts(metrics: Mapping) -> list[tuple[str, dict[str, float]]]:
+        sides = metrics["sides"]
+        return [
+            (label, {side: sides[side][key] for side in side_names(metrics) if key in sides[side]})
+            for label, key in rows
+        ]
+
+    return counts
+
+
+def _late_consumer_reads(metrics: Mapping) -> list[tuple[str, dict[str, float]]]:
+    reads = {side: metrics["sides"][side]["late_consumer_reads"] for side in side_names(metrics)}
+    count = max((len(values) for values in reads.values()), default=0)
+    return [
+        (
+            f"Read by late consumer {index + 1}",
+            {side: values[index] for side, values in reads.items() if index < len(values)},
+        )
+        for index in range(count)
+    ]
+
+
+def _latency_by_hops(metrics: Mapping) -> list[tuple[str, dict[str, float]]]:
+    hops = metrics["sides"]["broker"].get("latency_by_hops", {})
+    leader = metrics["sides"]["log"].get("latency_by_leader_node", {})
+    rows = []
+    for hop in sorted(hops, key=int):
+        values = {"broker": hops[hop]["p50"]}
+        if hop in leader:
+            values["log"] = leader[hop]["p50"]
+        rows.append((f"Node {hop}: {hop} hops / leader", values))
+    return rows
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     title: str
@@ -68,6 +128,7 @@ class Scenario:
     parameters: tuple[Parameter, ...]
     broker_model: str
     log_model: str
+    display: Display
     # Upper limits on ``messages`` that depend on other parameters (bytes and time per side),
     # each with the message explaining it.
     messages_limits: Callable[[dict], list[tuple[int, str]]] = field(
@@ -225,6 +286,15 @@ SCENARIOS: dict[str, Scenario] = {
         log_model="Appends each message to a segment file in the page cache and acks at once; "
         "a background thread fdatasyncs every flush interval.",
         messages_limits=_limits(_bytes_limit, _rate_limit),
+        display=Display(
+            latency_metric="publish_latency_ms",
+            latency_caption="Ack latency (publish to acknowledgement)",
+            counts=_counted(
+                ("Acked, not on disk at the crash", "acked_not_durable_at_crash"),
+                ("Most acked, not on disk at once", "max_acked_not_durable"),
+            ),
+            backlog_caption="Acknowledged but not yet on disk, over time",
+        ),
     ),
     "exactly_once": Scenario(
         name="exactly_once",
@@ -255,6 +325,11 @@ SCENARIOS: dict[str, Scenario] = {
         "repeated results by duplicate id (Artemis _AMQ_DUPL_ID).",
         log_model="The consumer commits each result and its next offset in one SQLite "
         "transaction, and resumes from that offset.",
+        display=Display(
+            latency_metric="end_to_end_latency_ms",
+            latency_caption="End-to-end latency (produce to result)",
+            counts=_counted(("Duplicates processed", "duplicates"), ("Messages lost", "losses")),
+        ),
     ),
     "push_pull": Scenario(
         name="push_pull",
@@ -324,6 +399,12 @@ SCENARIOS: dict[str, Scenario] = {
         log_model="A log server over loopback TCP appends everything; the consumer polls "
         "batches from its offset when it is ready.",
         messages_limits=_limits(_rate_limit, _processing_limit),
+        display=Display(
+            latency_metric="end_to_end_latency_ms",
+            latency_caption="End-to-end latency (send to processed)",
+            counts=_counted(("Largest backlog (messages)", "max_backlog")),
+            backlog_caption="Backlog over time (sent, not yet processed)",
+        ),
     ),
     "clustering": Scenario(
         name="clustering",
@@ -371,6 +452,15 @@ SCENARIOS: dict[str, Scenario] = {
         "hop by hop (0..N-1 hops).",
         log_model="Producer and consumer connect straight to the node leading the partition.",
         messages_limits=_limits(_rate_limit),
+        display=Display(
+            latency_metric="end_to_end_latency_ms",
+            latency_caption="End-to-end latency at the farthest node",
+            counts=_latency_by_hops,
+            counts_caption="Latency by hop count (p50): forwarded vs leader",
+            counts_unit=" ms",
+            # Fixed-rate probes: rate and backlog over time would show nothing.
+            more_charts=("nodes",),
+        ),
     ),
     "replay": Scenario(
         name="replay",
@@ -407,6 +497,12 @@ SCENARIOS: dict[str, Scenario] = {
         broker_model="A queue in SQLite: receiving a message deletes it (destructive consume).",
         log_model="An append-only segment file; each consumer keeps its own offset.",
         messages_limits=_limits(_bytes_limit),
+        display=Display(
+            latency_metric="end_to_end_latency_ms",
+            latency_caption="End-to-end latency of the first consumer",
+            counts=_late_consumer_reads,
+            counts_caption="Messages each late consumer could still read",
+        ),
     ),
 }
 

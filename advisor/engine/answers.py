@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from questionnaire.bank import Question, QuestionBank
+from advisor.engine.bank import Question, QuestionBank
 
 # Messages are constants so that tests and callers can refer to them.
 NOT_AN_OBJECT = "expected a JSON object mapping question ids to answers"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor.engine.bank import QuestionBank
 from advisor.engine.conditions import Condition, Group, Leaf, Not
 from advisor.engine.scoring import Flip, WeightFlip
-from questionnaire.bank import QuestionBank
 
 OUTCOME_NAMES = {
     "artemis": "A message broker",

@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.engine.bank import QuestionBank, check_condition_names
 from advisor.engine.conditions import Condition, ConditionError, parse_condition
-from questionnaire.bank import (
-    DataFileError,
-    QuestionBank,
-    check_condition_names,
-    read_data_file,
-)
+from advisor.engine.datafiles import DATA_DIR, DataFileError, read_data_file
 
-DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "rules.json"
+DEFAULT_RULES_PATH = DATA_DIR / "rules.json"
 SIDES = ("artemis", "kafka")
 CITATION_PATTERN = re.compile(r"^[TM][1-8]$")
 RULE_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

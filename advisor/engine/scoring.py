@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from advisor.engine.answers import validate_answers
+from advisor.engine.bank import Question, QuestionBank
 from advisor.engine.rules import SIDES, Rule, RuleSet
-from questionnaire.bank import Question, QuestionBank
 
 HYBRID = "hybrid"
 OUTCOMES = ("artemis", "kafka", HYBRID)

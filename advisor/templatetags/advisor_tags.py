@@ -7,3 +7,28 @@ register = template.Library()
 def get_item(mapping, key):
     """`{{ mapping|get_item:key }}`: a dict lookup with a variable key."""
     return mapping.get(key, "") if hasattr(mapping, "get") else ""
+
+
+MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+!|~"})
+
+
+@register.filter
+def markdown_text(value) -> str:
+    """Text made inert in Markdown: one line, with link, emphasis and HTML syntax escaped.
+
+    For text a visitor typed (a title) or data that is not ours to format, so that an
+    ADR shows it as written and can never gain a link, a heading or markup from it.
+    """
+    return " ".join(str(value).split()).translate(MARKDOWN_SPECIAL)
+
+
+PROPER_NOUNS = {"Kafka", "Kafka's", "Artemis", "JMS", "XA", "AMQP", "MQTT", "Strimzi"}
+
+
+@register.filter
+def lower_first(text: str) -> str:
+    """'The broker writes…' -> 'the broker writes…' (to follow 'because'), keeping names."""
+    first, _, rest = str(text).partition(" ")
+    if first in PROPER_NOUNS or (len(first) > 1 and first.isupper()):
+        return text
+    return f"{first[:1].lower()}{first[1:]} {rest}".rstrip()

@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from advisor import admin as rules_admin
-from advisor import rulesets
+from advisor.admin import rulesets as rules_admin
 from advisor.engine.rules import DEFAULT_RULES_PATH
 from advisor.models import Report, Rule, RuleSet
+from advisor.rulesets import services as rulesets
 from tests.conftest import load_personas
 from tests.factories import PASSWORD, UserFactory, submitted_assessment
 

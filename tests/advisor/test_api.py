@@ -78,4 +78,4 @@ def test_the_body_must_be_json(published_ruleset):
 
 def test_only_post(published_ruleset):
     assert Client().get(URL).status_code == 405
-    assert reverse("advisor:api_assessments") == URL
+    assert reverse("questionnaire:api_assessments") == URL

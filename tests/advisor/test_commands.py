@@ -119,7 +119,7 @@ def test_recommend_scores_with_the_current_published_ruleset_from_the_database(
 ):
     published_ruleset.rules.filter(rule_id="xa-needs-broker").update(weight=0)
     # A fresh published copy, so the engine cache cannot hide the change.
-    from advisor.services import ruleset_create
+    from advisor.rulesets.services import ruleset_create
 
     changed = published_ruleset.to_engine()
     ruleset_create(ruleset=changed, state=RuleSet.State.PUBLISHED, version="v2")

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from advisor import demo_services
-from advisor.demo_services import (
+from advisor.demoruns import services as demo_services
+from advisor.demoruns.services import (
     CANCELLED_BY_USER,
     FAILED_NEVER_STARTED,
     FAILED_OVER_TIME_LIMIT,
@@ -24,9 +24,9 @@ from advisor.demo_services import (
     demo_run_execute,
     demo_run_sweep,
 )
-from advisor.demos.engines import Cancelled, EngineError
+from advisor.demoruns.tasks import execute_demo_run
+from advisor.demos.drivers import Cancelled, EngineError
 from advisor.models import DemoRun
-from advisor.tasks import execute_demo_run
 from tests.factories import submitted_assessment
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_enqueue_creates_a_queued_run_and_queues_its_task_after_commit(
     assessment, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch.object(execute_demo_run, "delay") as delay,
+        mock.patch("advisor.demoruns.services.queue_execution") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         run = demo_run_enqueue(

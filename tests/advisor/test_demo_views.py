@@ -9,13 +9,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from advisor.demo_forms import CHOOSE_ONE
-from advisor.demo_presentation import demo_runs_export, demo_section_context, run_charts
-from advisor.demo_services import FAILED_WORKER_LOST, TOO_MANY_RUNS
-from advisor.demos.engines import run_scenario
+from advisor.demoruns.forms import CHOOSE_ONE
+from advisor.demoruns.presentation import demo_runs_export, demo_section_context, run_charts
+from advisor.demoruns.services import FAILED_WORKER_LOST, TOO_MANY_RUNS
+from advisor.demos.drivers import run_scenario
 from advisor.models import DemoRun
-from advisor.tasks import execute_demo_run
-from questionnaire.views import SESSION_ASSESSMENTS
+from advisor.ownership import SESSION_ASSESSMENTS
 from tests.factories import submitted_assessment
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +101,7 @@ def test_queueing_without_javascript_redirects_back_and_queues_the_task_on_commi
     assessment, report = owned
 
     with (
-        mock.patch.object(execute_demo_run, "delay") as delay,
+        mock.patch("advisor.demoruns.services.queue_execution") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client.post(
@@ -368,7 +367,7 @@ def test_the_read_only_section_shows_only_succeeded_runs_without_controls(owned,
     DemoRun.objects.create(assessment=assessment, scenario="replay", status=Status.FAILED)
 
     section = demo_section_context(report, is_owner=False)
-    html = render_to_string("advisor/demo_runs_section.html", section)
+    html = render_to_string("demoruns/section.html", section)
 
     assert [demo["run"] for demo in section["runs"]] == [good]
     assert documents["push_pull"]["summary"].split(",")[0] in html
@@ -381,9 +380,7 @@ def test_the_read_only_section_is_empty_without_succeeded_runs(owned):
     assessment, report = owned
     DemoRun.objects.create(assessment=assessment, scenario="replay")
 
-    html = render_to_string(
-        "advisor/demo_runs_section.html", demo_section_context(report, is_owner=False)
-    )
+    html = render_to_string("demoruns/section.html", demo_section_context(report, is_owner=False))
 
     assert html.strip() == ""
 
@@ -392,12 +389,12 @@ def test_the_read_only_section_is_empty_without_succeeded_runs(owned):
 
 
 def test_the_export_lists_succeeded_runs_with_their_key_figures(owned, documents):
-    assessment, _ = owned
+    assessment, report = owned
     succeeded(assessment, documents["durability"])
     succeeded(assessment, documents["exactly_once"])
     DemoRun.objects.create(assessment=assessment, scenario="replay", status=Status.FAILED)
 
-    exported = demo_runs_export(assessment)
+    exported = demo_runs_export(report)
 
     assert [entry["scenario"] for entry in exported] == ["durability", "exactly_once"]
     durability = exported[0]

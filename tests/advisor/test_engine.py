@@ -17,7 +17,7 @@ from advisor.engine.scoring import (
     recommend,
     score,
 )
-from tests.conftest import SHARED_DIR, load_personas
+from tests.conftest import load_personas
 
 PERSONAS = load_personas()
 
@@ -350,7 +350,3 @@ def test_moving_one_answer_toward_a_side_never_lowers_its_lead(bank, default_rul
         assert lead(after, target.leans) >= lead(before, target.leans) - 0.1  # rounding
 
     check()
-
-
-def test_the_spec_personas_file_is_the_one_tested():
-    assert (SHARED_DIR / "spec" / "personas-public.json").exists()

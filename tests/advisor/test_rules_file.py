@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from advisor.engine.datafiles import DataFileError
 from advisor.engine.rules import DEFAULT_RULES_PATH, load_ruleset_file, ruleset_to_data
-from questionnaire.bank import DataFileError
 
 
 def write_rules(tmp_path, mutate):

@@ -8,12 +8,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from advisor import rulesets
 from advisor.engine.answers import validate_answers
+from advisor.engine.datafiles import DataFileError
 from advisor.engine.rules import DEFAULT_RULES_PATH
 from advisor.engine.scoring import score
 from advisor.models import Report, RuleSet
-from advisor.rulesets import (
+from advisor.rulesets import services as rulesets
+from advisor.rulesets.services import (
     ruleset_errors,
     ruleset_export,
     ruleset_impact,
@@ -22,7 +23,6 @@ from advisor.rulesets import (
     ruleset_publish,
     ruleset_rule_changes,
 )
-from questionnaire.bank import DataFileError
 from questionnaire.models import Assessment
 from tests.conftest import load_personas
 from tests.factories import UserFactory, submitted_assessment
@@ -194,7 +194,9 @@ def test_doubling_every_weight_changes_no_verdict_and_no_score(draft, admin_user
         rule.weight *= 2
         rule.save()
 
-    impact = ruleset_impact(draft=doubled)
+    impact = ruleset_impact(
+        draft=doubled, assessments=Assessment.objects.submitted().order_by("submitted_at")
+    )
 
     assert len(impact.assessments) == len(load_personas())
     assert impact.changed == []
@@ -212,7 +214,9 @@ def test_the_impact_lists_the_submitted_assessments_whose_verdict_would_change(d
     Assessment.objects.create(title="Unfinished", answers={"data_role": "events"})
     set_weight(draft, "replay-forever", "0")
 
-    impact = ruleset_impact(draft=draft)
+    impact = ruleset_impact(
+        draft=draft, assessments=Assessment.objects.submitted().order_by("submitted_at")
+    )
 
     assert impact.baseline.version == "v1"
     assert [row.assessment.title for row in impact.assessments] == ["Ledger", "Orders"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.localredis import redis_reachable
+from advisor.devserver.localredis import redis_reachable
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.worker

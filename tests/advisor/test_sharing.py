@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advisor.models import Report, RuleSet, ShareLink
-from advisor.rulesets import ruleset_new_draft, ruleset_publish
-from advisor.sharing import TOKEN_BYTES, report_for_token, share_link_create
+from advisor.ownership import SESSION_ASSESSMENTS
+from advisor.reports.sharing import TOKEN_BYTES, report_for_token, share_link_create
+from advisor.rulesets.services import ruleset_new_draft, ruleset_publish
 from questionnaire.services import assessment_create, assessment_submit
-from questionnaire.views import SESSION_ASSESSMENTS
 from tests.conftest import load_personas
 
 pytestmark = pytest.mark.django_db

@@ -35,7 +35,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, transactional_db):
-    from advisor.services import ruleset_load_default
+    from advisor.rulesets.services import ruleset_load_default
 
     ruleset_load_default()
     context = browser.new_context(viewport={"width": 1200, "height": 900})

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from questionnaire.bank import default_bank
+from advisor.engine.bank import default_bank
 from tests.conftest import load_personas
 
 PERSONAS = load_personas()

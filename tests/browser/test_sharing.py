@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from advisor.sharing import share_link_create
+from advisor.reports.sharing import share_link_create
 from questionnaire.services import assessment_create, assessment_submit
 from tests.conftest import load_personas
 

@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from questionnaire.bank import DEFAULT_BANK_PATH, DataFileError, default_bank, load_bank
-from tests.conftest import SHARED_DIR
+from advisor.engine.bank import DEFAULT_BANK_PATH, default_bank, load_bank
+from advisor.engine.datafiles import DataFileError
+from tests.conftest import SPEC_QUESTIONS_PATH
 
 SPEC_ROW = re.compile(r"^\| (\w+) \| `(\w+)` \| (single|multi|yes/no) \| (.*?) \| (.*?) \|$")
 
@@ -14,7 +15,7 @@ SPEC_ROW = re.compile(r"^\| (\w+) \| `(\w+)` \| (single|multi|yes/no) \| (.*?) \
 def spec_questions() -> dict[str, dict]:
     """The table of spec/questions.md: id -> section, kind, values."""
     rows = {}
-    for line in (SHARED_DIR / "spec" / "questions.md").read_text().splitlines():
+    for line in SPEC_QUESTIONS_PATH.read_text(encoding="utf-8").splitlines():
         match = SPEC_ROW.match(line)
         if not match:
             continue

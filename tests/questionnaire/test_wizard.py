@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from advisor.engine.bank import default_bank
 from advisor.models import Report
-from questionnaire.bank import default_bank
 from questionnaire.forms import NOT_A_QUESTION, NOT_IN_THIS_STEP, PLEASE_ANSWER
 from questionnaire.models import Assessment
 from questionnaire.services import ANSWER_TO_HIDDEN_QUESTION

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from advisor.localredis import redis_reachable, start_local_redis
+from advisor.devserver.localredis import redis_reachable, start_local_redis
 
 pytestmark = pytest.mark.worker
 
@@ -39,7 +39,7 @@ LIMITS = {
 DEADLINE_SECONDS = 90  # a bound on waiting, never an assertion about speed
 
 ENQUEUE = """
-from advisor.demo_services import demo_run_enqueue
+from advisor.demoruns.services import demo_run_enqueue
 from questionnaire.services import assessment_create
 run = demo_run_enqueue(
     assessment=assessment_create(title="worker kill test"),

@@ -12,7 +12,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from advisor.demos.engines import Cancelled, EngineError, get_engine, run_scenario
+from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
 from advisor.demos.scenarios import ParameterError, get_scenario, validate_parameters
 
 BAD_PARAM = "--param {raw!r}: expected name=value, e.g. --param messages=1000"

@@ -6,7 +6,7 @@ cron this, or rely on the pages, which sweep when a run they show looks stuck.
 
 from django.core.management.base import BaseCommand
 
-from advisor.demo_services import demo_run_sweep
+from advisor.demoruns.services import demo_run_sweep
 
 
 class Command(BaseCommand):

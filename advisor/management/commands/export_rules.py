@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from advisor.models import RuleSet
-from advisor.rulesets import ruleset_export
+from advisor.rulesets.models import RuleSet
+from advisor.rulesets.services import ruleset_export
 
 UNKNOWN_VERSION = "no ruleset '{version}'; there are: {versions}"
 

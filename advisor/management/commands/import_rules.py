@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from advisor.rulesets import rules_file_parse, ruleset_import
-from questionnaire.bank import DataFileError
+from advisor.engine.datafiles import DataFileError
+from advisor.rulesets.services import rules_file_parse, ruleset_import
 
 UNKNOWN_USER = "no user '{username}'"
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from advisor.engine.datafiles import DataFileError
 from advisor.engine.rules import DEFAULT_RULES_PATH
-from advisor.services import ruleset_load_default
-from questionnaire.bank import DataFileError
+from advisor.rulesets.services import ruleset_load_default
 
 
 class Command(BaseCommand):

@@ -6,6 +6,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from advisor.engine.answers import AnswersError
+from advisor.engine.bank import QuestionBank, default_bank
 from advisor.engine.describe import (
     SIDE_NAMES,
     describe_flip,
@@ -13,8 +14,7 @@ from advisor.engine.describe import (
     outcome_label,
 )
 from advisor.engine.scoring import Result, recommend
-from advisor.services import NoPublishedRules, current_ruleset
-from questionnaire.bank import QuestionBank, default_bank
+from advisor.rulesets.services import NoPublishedRules, current_ruleset
 
 TOP_REASONS = 5
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from advisor.localredis import RedisUnavailable, redis_reachable, start_local_redis
+from advisor.devserver.localredis import RedisUnavailable, redis_reachable, start_local_redis
 
 BASE_DIR = settings.BASE_DIR
 

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from questionnaire.bank import Question, default_bank
+from advisor.engine.bank import Question, default_bank
 
 
 def question_to_data(question: Question) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.demos.engines import Cancelled, EngineError, get_engine, run_scenario
+from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
 from advisor.demos.scenarios import ParameterError
 
 SMALL = {

@@ -1,0 +1,293 @@
+"""What the demo-run pages show: the section on report pages, each run, charts and exports.
+
+Charts are plain Plotly figure dicts in the manner of ``advisor.charts``: horizontal bars
+with text labels, sides told apart by pattern or dash as well as colour, readable on phones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from advisor.charts import CONFIG, base_layout, wrap_label
+from advisor.demoruns.forms import DemoQueueForm
+from advisor.demoruns.models import DemoRun
+from advisor.demos.metrics import PERCENTILES
+from advisor.demos.scenarios import SCENARIOS, Display, side_names
+from advisor.engine.knowledge import tradeoffs
+from advisor.reports.models import Report
+from advisor.reports.sections import ReportSection
+
+SIDE_STYLE = {
+    "broker": {"color": "#b3261e", "pattern": "", "dash": "solid", "symbol": "circle"},
+    "log": {"color": "#1f5fa8", "pattern": "/", "dash": "dash", "symbol": "square"},
+    "naive": {"color": "#5a6275", "pattern": "x", "dash": "dot", "symbol": "diamond"},
+}
+PERCENTILE_KEYS = [key for key, _ in PERCENTILES] + ["max"]
+
+
+def _side_name(metrics: Mapping, side: str) -> str:
+    return metrics["sides"][side].get("label", side)
+
+
+def _display(metrics: Mapping) -> Display:
+    return SCENARIOS[metrics["scenario"]].display
+
+
+def _layout(height: int, *, x_title: str = "", y_title: str = "", **extra) -> dict:
+    return base_layout(
+        height,
+        # The legend sits above the plot, clear of the axis title, one entry per line on phones.
+        margin={"l": 10, "r": 10, "t": 70, "b": 40},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        xaxis={"title": {"text": x_title}, "fixedrange": True, "automargin": True},
+        yaxis={"title": {"text": y_title}, "fixedrange": True, "automargin": True},
+        **extra,
+    )
+
+
+def _figure_text(value: float) -> str:
+    """4 significant digits for small values, whole thousands-separated numbers for big ones."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+
+
+def _bar(name: str, side: str, labels: list[str], values: list[float], unit: str) -> dict:
+    style = SIDE_STYLE[side]
+    return {
+        "type": "bar",
+        "orientation": "h",
+        "name": wrap_label(name, 30),
+        "y": labels,
+        "x": values,
+        "text": [f"{_figure_text(value)}{unit}" for value in values],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "marker": {"color": style["color"], "pattern": {"shape": style["pattern"]}},
+        "hovertemplate": "%{y}: %{x:,.4g}" + unit + "<extra>" + name + "</extra>",
+    }
+
+
+def _log_axis_if_wide(layout: dict, values: list[float]) -> None:
+    """A log axis when values span more than two decades, so small ones stay visible."""
+    positive = [value for value in values if value > 0]
+    if positive and max(positive) / min(positive) > 100:
+        # Room on the right for the text label of the longest bar (log10 units).
+        low, high = math.log10(min(positive)), math.log10(max(positive))
+        layout["xaxis"].update(type="log", range=[low - 0.3, high + 0.6])
+    else:
+        layout["xaxis"]["range"] = [0, max([*values, 0.001]) * 1.35]
+
+
+def latency_chart(metrics: Mapping) -> dict:
+    """Latency percentiles of each side, side by side (p50 ... p99.9, max)."""
+    key = _display(metrics).latency_metric
+    data = [
+        _bar(
+            _side_name(metrics, side),
+            side,
+            PERCENTILE_KEYS,
+            [metrics["sides"][side][key][p] for p in PERCENTILE_KEYS],
+            " ms",
+        )
+        for side in side_names(metrics)
+    ]
+    layout = _layout(130 + 24 * len(PERCENTILE_KEYS) * len(data), x_title="milliseconds")
+    layout.update(barmode="group")
+    layout["yaxis"]["autorange"] = "reversed"
+    _log_axis_if_wide(layout, [value for trace in data for value in trace["x"]])
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def _line(name: str, side: str, points: list[list[float]]) -> dict:
+    style = SIDE_STYLE[side]
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": wrap_label(name, 30),
+        "x": [point[0] for point in points],
+        "y": [point[1] for point in points],
+        "line": {"color": style["color"], "dash": style["dash"], "width": 2},
+        "marker": {"symbol": style["symbol"], "size": 5, "color": style["color"]},
+        "hovertemplate": "%{x:.2f} s: %{y:,.0f}<extra>" + name + "</extra>",
+    }
+
+
+def over_time_chart(metrics: Mapping, series: str, y_title: str) -> dict:
+    """One series (``backlog`` or ``publish_rate_series``) of each side over time."""
+    data = [
+        _line(_side_name(metrics, side), side, metrics["sides"][side].get(series, []))
+        for side in side_names(metrics)
+        if metrics["sides"][side].get(series)
+    ]
+    layout = _layout(340, x_title="seconds since the side started", y_title=y_title)
+    layout["xaxis"]["rangemode"] = "tozero"
+    layout["yaxis"]["rangemode"] = "tozero"
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def counts_chart(metrics: Mapping) -> dict | None:
+    """The counts that tell the scenario's story (duplicates, losses, at-risk messages...)."""
+    display = _display(metrics)
+    rows = display.counts(metrics)
+    if not rows:
+        return None
+    unit = display.counts_unit
+    labels = [wrap_label(label, 16) for label, _ in rows]
+    data = []
+    for side in side_names(metrics):
+        if not any(side in values for _, values in rows):
+            continue
+        values = [values.get(side, 0) for _, values in rows]
+        data.append(_bar(_side_name(metrics, side), side, labels, values, unit))
+    layout = _layout(130 + 30 * len(rows) * len(data), barmode="group")
+    layout["yaxis"]["autorange"] = "reversed"
+    layout["xaxis"]["title"] = {"text": "p50 milliseconds" if unit else "messages"}
+    layout["xaxis"]["range"] = [0, max([v for t in data for v in t["x"]] + [1]) * 1.35]
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def throughput_by_nodes_chart(metrics: Mapping) -> dict:
+    """Clustering: messages per second as the cluster grows, both designs."""
+    data = []
+    for side in side_names(metrics):
+        points = metrics["sides"][side].get("throughput_by_nodes", [])
+        labels = [f"{int(nodes)} node{'s' if nodes != 1 else ''}" for nodes, _ in points]
+        values = [rate for _, rate in points]
+        data.append(_bar(_side_name(metrics, side), side, labels, values, "/s"))
+    rows = max((len(trace["y"]) for trace in data), default=0)
+    layout = _layout(130 + 26 * rows * len(data), barmode="group", x_title="messages per second")
+    layout["yaxis"]["autorange"] = "reversed"
+    layout["xaxis"]["range"] = [0, max([v for t in data for v in t["x"]] + [1]) * 1.35]
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def run_charts(run: DemoRun) -> list[dict]:
+    """[{id, caption, figure}] for a succeeded run, in reading order, as its scenario declares."""
+    metrics = run.metrics
+    if run.status != DemoRun.Status.SUCCEEDED or not metrics:
+        return []
+    display = _display(metrics)
+    charts = []
+    counts = counts_chart(metrics)
+    if counts:
+        charts.append(("counts", display.counts_caption, counts))
+    charts.append(("latency", f"{display.latency_caption}, percentiles", latency_chart(metrics)))
+    more = {
+        "nodes": lambda: (
+            "Throughput as the cluster grows",
+            throughput_by_nodes_chart(metrics),
+        ),
+        "rate": lambda: (
+            "Publish rate over time (messages per second)",
+            over_time_chart(metrics, "publish_rate_series", "messages per second"),
+        ),
+        "backlog": lambda: (
+            display.backlog_caption,
+            over_time_chart(metrics, "backlog", "messages"),
+        ),
+    }
+    charts += [(name, *more[name]()) for name in display.more_charts]
+    return [
+        {"id": f"demo-{run.pk}-{name}", "caption": caption, "figure": figure}
+        for name, caption, figure in charts
+    ]
+
+
+def claims_of(names: list[str] | tuple[str, ...]) -> list[dict]:
+    """[{id, title}] of trade-off entries (T1-T8, M1-M8), for links to /trade-offs/#id."""
+    known = tradeoffs()
+    return [{"id": c, "title": known[c].title if c in known else c} for c in names]
+
+
+def key_figures(metrics: Mapping) -> dict:
+    """The numbers a reader of an export needs, per side: rates, p99 latency, counts."""
+    latency_key = _display(metrics).latency_metric
+    figures = {}
+    for side in side_names(metrics):
+        values = metrics["sides"][side]
+        figures[side] = {
+            "label": values.get("label", side),
+            "publish_rate": values.get("publish_rate"),
+            "consume_rate": values.get("consume_rate"),
+            f"{latency_key.removesuffix('_ms')}_p99_ms": values.get(latency_key, {}).get("p99"),
+        }
+    for label, per_side in _display(metrics).counts(metrics):
+        for side, value in per_side.items():
+            figures[side][label] = value
+    return figures
+
+
+def run_context(run: DemoRun, *, is_owner: bool) -> dict:
+    """What the run partial shows."""
+    scenario = SCENARIOS.get(run.scenario)
+    metrics = run.metrics or {}
+    return {
+        "run": run,
+        "is_owner": is_owner,
+        "title": scenario.title if scenario else run.scenario,
+        "claims": claims_of(metrics.get("claims") or (scenario.claims if scenario else ())),
+        "percent": round(100 * (run.progress or 0)),
+        "charts": run_charts(run),
+        "summary": metrics.get("summary", ""),
+        "machine": metrics.get("machine", {}),
+        "duration_s": metrics.get("duration_s"),
+        "polling": is_owner and not run.is_finished,
+    }
+
+
+def demo_section_context(
+    report: Report, *, is_owner: bool, queue_form: DemoQueueForm | None = None
+) -> dict:
+    """Context for templates/demoruns/section.html.
+
+    The owner sees every run of the assessment, with progress and the form to queue more;
+    anyone else (a shared report) sees only the runs that succeeded, read-only.
+    """
+    runs = DemoRun.objects.filter(assessment_id=report.assessment_id)
+    if not is_owner:
+        runs = runs.succeeded()
+    section = {
+        "report": report,
+        "is_owner": is_owner,
+        "runs": [run_context(run, is_owner=is_owner) for run in runs],
+    }
+    if is_owner:
+        section["queue_form"] = queue_form or DemoQueueForm(report.answers)
+    return section
+
+
+def demo_runs_export(report: Report) -> list[dict]:
+    """The succeeded runs of a report's assessment for its exports, oldest first."""
+    exported = []
+    runs = DemoRun.objects.filter(assessment_id=report.assessment_id).succeeded()
+    for run in runs.order_by("finished_at"):
+        metrics = run.metrics or {}
+        scenario = SCENARIOS.get(run.scenario)
+        exported.append(
+            {
+                "scenario": run.scenario,
+                "title": scenario.title if scenario else run.scenario,
+                "engine": run.engine,
+                "parameters": run.parameters,
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "duration_s": metrics.get("duration_s"),
+                "summary": metrics.get("summary", ""),
+                "claims": list(metrics.get("claims", [])),
+                "machine": {
+                    key: metrics.get("machine", {}).get(key)
+                    for key in ("cpu_count", "filesystem", "python")
+                },
+                "key_figures": key_figures(metrics) if metrics.get("sides") else {},
+            }
+        )
+    return exported
+
+
+# The report page's "Measured on this machine" section and the exports' "demo_runs" key.
+REPORT_SECTION = ReportSection(
+    name="demo_runs",
+    template="demoruns/section.html",
+    page_context=demo_section_context,
+    export=demo_runs_export,
+    adr_template="demoruns/adr_section.md",
+)

@@ -1,0 +1,339 @@
+"""Writes on demo runs: queue, execute (in a Celery worker), cancel, and sweep the stuck ones.
+
+Idempotency rests on one rule: a run changes state only through a conditional UPDATE
+(``WHERE status = ... AND attempts = ...``). Executing claims a queued run by moving it to
+``running`` and bumping ``attempts``; every later write of that execution (progress,
+heartbeat, the metrics, the failure) names that attempt, so a redelivered task, a second
+worker or the sweep can never make a finished run run again or write it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import partial
+from uuid import UUID
+
+from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from advisor.demoruns.models import DemoRun
+from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
+from advisor.demos.scenarios import ParameterError, validate_parameters
+
+logger = logging.getLogger(__name__)
+
+# Messages people read (on the page, in the admin, from the command); tests import them.
+TOO_MANY_RUNS = (
+    "You already have {count} demo runs queued or running (at most {limit} at once). "
+    "Wait for one to finish, or cancel one, then queue again."
+)
+CANCELLED_BY_USER = "Cancelled before it finished."
+FAILED_TIME_LIMIT = "Stopped after the time limit of {seconds} s: try fewer messages."
+FAILED_WORKER_LOST = (
+    "The worker running this demo stopped (no heartbeat for {seconds} s), "
+    "for example because it was restarted or killed. Queue it again."
+)
+FAILED_TOO_MANY_ATTEMPTS = (
+    "The worker running this demo stopped {attempts} times; it was not started again. "
+    "Try smaller parameters."
+)
+FAILED_OVER_TIME_LIMIT = (
+    "Stopped by the time limit of {seconds} s (or its worker was lost): try fewer messages."
+)
+FAILED_NEVER_STARTED = (
+    "No worker started this run within {minutes} minutes. Is the Celery worker running? "
+    "(`make run` starts one.)"
+)
+FAILED_ENGINE = "The {engine} engine could not run {scenario}: {error}"
+FAILED_UNEXPECTED = "The run failed unexpectedly ({kind}: {error}); details are in the worker log."
+
+# How often a running run writes its progress and heartbeat (and learns it was cancelled).
+BEAT_SECONDS = 1.0
+
+
+# The name Celery knows tasks.execute_demo_run by (kept from before the tasks moved).
+EXECUTE_TASK = "advisor.tasks.execute_demo_run"
+
+
+class ExecuteOutcome(StrEnum):
+    """What ``demo_run_execute`` did; the task retries on RUNNING_ELSEWHERE."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    ALREADY_FINISHED = "already finished"  # a redelivery of a finished run: nothing to do
+    RUNNING_ELSEWHERE = "running elsewhere"  # a live worker holds it (fresh heartbeat)
+    MISSING = "missing"
+
+
+def queue_execution(run_id: str) -> None:
+    """Send the run to a worker. By the task's name, so that services never import tasks."""
+    current_app.send_task(EXECUTE_TASK, args=[run_id])
+
+
+def demo_run_enqueue(
+    *,
+    assessment,
+    scenario: str,
+    parameters: dict,
+    engine: str = "embedded",
+    owner_session: str,
+) -> DemoRun:
+    """Validate, create a queued run and queue its task once the transaction commits.
+
+    Raises ValidationError: keyed by parameter name for a bad parameter (the message names
+    its bounds), by ``scenario``/``engine`` for an unknown one, and without a field when
+    this session already has ``DEMO_RUNS_PER_SESSION`` runs queued or running.
+    """
+    try:
+        validated = validate_parameters(scenario, parameters)
+    except ParameterError as error:
+        raise ValidationError({error.field or "scenario": error.message}) from None
+    try:
+        chosen = get_engine(engine)
+    except EngineError as error:
+        raise ValidationError({"engine": str(error)}) from None
+    if scenario not in chosen.scenarios:
+        raise ValidationError({"engine": f"the {engine} engine cannot run {scenario}"})
+
+    demo_run_sweep()  # so that runs whose worker died do not count against the limit
+    with transaction.atomic():
+        # Lock the assessment so that two posts from one session cannot both pass the limit.
+        type(assessment)._default_manager.select_for_update().filter(pk=assessment.pk).first()
+        limit = settings.DEMO_RUNS_PER_SESSION
+        count = DemoRun.objects.unfinished().for_session(owner_session).count()
+        if count >= limit:
+            raise ValidationError(TOO_MANY_RUNS.format(count=count, limit=limit), code="limit")
+        run = DemoRun(
+            assessment=assessment,
+            scenario=scenario,
+            engine=engine,
+            parameters=validated,
+            owner_session=owner_session or "",
+            progress_message="Waiting for a worker",
+        )
+        run.full_clean()
+        run.save()
+        transaction.on_commit(partial(queue_execution, str(run.pk)))
+    return run
+
+
+@dataclass
+class _Beat:
+    """The running execution's link to its row: throttled progress, heartbeat, cancel."""
+
+    run_id: UUID
+    attempt: int
+    fraction: float = 0.0
+    message: str = ""
+    last_write: float = 0.0
+    stop: bool = False
+
+    def progress(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = fraction, message
+        self.maybe_write()
+
+    def should_cancel(self) -> bool:
+        self.maybe_write()
+        return self.stop
+
+    def maybe_write(self) -> None:
+        now = time.monotonic()
+        if now - self.last_write < BEAT_SECONDS:
+            return
+        self.last_write = now
+        try:
+            still_ours = (
+                DemoRun.objects.filter(
+                    pk=self.run_id, status=DemoRun.Status.RUNNING, attempts=self.attempt
+                ).update(
+                    progress=self.fraction,
+                    progress_message=self.message[:200],
+                    heartbeat_at=timezone.now(),
+                )
+                == 1
+            )
+        except DatabaseError:
+            # A busy database (SQLite under load) skips one beat; it must not end the run.
+            logger.warning("demo run %s: progress not saved", self.run_id, exc_info=True)
+            return
+        if not still_ours:
+            # Cancelled, swept as failed, or taken over by another attempt: stop measuring.
+            self.stop = True
+
+
+def _lost_heartbeat_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.DEMO_RUN_HEARTBEAT_TIMEOUT)
+
+
+def _claim(run_id: UUID | str) -> tuple[ExecuteOutcome | None, DemoRun | None]:
+    """Move the run to running under a new attempt number, or say why not."""
+    with transaction.atomic():
+        run = DemoRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            return ExecuteOutcome.MISSING, None
+        if run.is_finished:
+            return ExecuteOutcome.ALREADY_FINISHED, run
+        if run.status == DemoRun.Status.RUNNING:
+            beat = run.heartbeat_at or run.started_at
+            if beat is not None and beat >= _lost_heartbeat_before():
+                return ExecuteOutcome.RUNNING_ELSEWHERE, run
+            if run.attempts >= settings.DEMO_RUN_MAX_ATTEMPTS:
+                message = FAILED_TOO_MANY_ATTEMPTS.format(attempts=run.attempts)
+                _finish(run, attempt=run.attempts, status=DemoRun.Status.FAILED, error=message)
+                return ExecuteOutcome.FAILED, run
+        now = timezone.now()
+        # The conditional update is the claim itself (select_for_update is a no-op on SQLite).
+        claimed = DemoRun.objects.filter(
+            pk=run.pk, status=run.status, attempts=run.attempts
+        ).update(
+            status=DemoRun.Status.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=run.started_at or now,
+            heartbeat_at=now,
+            progress=0.0,
+            progress_message="Starting"
+            if run.attempts == 0
+            else f"Starting again (attempt {run.attempts + 1}) after the worker was lost",
+        )
+        if not claimed:
+            return ExecuteOutcome.RUNNING_ELSEWHERE, run
+    run.refresh_from_db()
+    return None, run
+
+
+def _finish(run: DemoRun, *, attempt: int, status: str, **fields) -> bool:
+    """Write the outcome of one attempt; False when the run is no longer that attempt's."""
+    return (
+        DemoRun.objects.filter(pk=run.pk, status=DemoRun.Status.RUNNING, attempts=attempt).update(
+            status=status, finished_at=timezone.now(), **fields
+        )
+        == 1
+    )
+
+
+def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
+    """Run a queued demo once and store its metrics or a failure message.
+
+    Safe to call any number of times for one run (Celery redelivers with acks_late): only
+    a queued run, or a running one whose worker fell silent, is claimed; a finished run is
+    left exactly as it is. Not atomic as a whole on purpose: progress must be visible
+    while the scenario runs.
+    """
+    outcome, run = _claim(run_id)
+    if outcome is not None:
+        logger.info("demo run %s: %s", run_id, outcome)
+        return outcome
+    beat = _Beat(run_id=run.pk, attempt=run.attempts)
+    try:
+        metrics = run_scenario(
+            run.scenario,
+            run.parameters,
+            engine=run.engine,
+            progress=beat.progress,
+            should_cancel=beat.should_cancel,
+        )
+    except Cancelled:
+        # The row already says why (cancelled, swept or taken over); only mark the rest.
+        _finish(run, attempt=run.attempts, status=DemoRun.Status.CANCELLED)
+        return ExecuteOutcome.CANCELLED
+    except SoftTimeLimitExceeded:
+        message = FAILED_TIME_LIMIT.format(seconds=settings.DEMO_RUN_SOFT_TIME_LIMIT)
+        _finish(run, attempt=run.attempts, status=DemoRun.Status.FAILED, error=message)
+        return ExecuteOutcome.FAILED
+    except (ParameterError, EngineError) as error:
+        message = FAILED_ENGINE.format(engine=run.engine, scenario=run.scenario, error=error)
+        _finish(run, attempt=run.attempts, status=DemoRun.Status.FAILED, error=message)
+        return ExecuteOutcome.FAILED
+    except Exception as error:
+        logger.exception("demo run %s failed", run.pk)
+        message = FAILED_UNEXPECTED.format(kind=type(error).__name__, error=error)
+        _finish(run, attempt=run.attempts, status=DemoRun.Status.FAILED, error=message[:2000])
+        return ExecuteOutcome.FAILED
+    written = _finish(
+        run,
+        attempt=run.attempts,
+        status=DemoRun.Status.SUCCEEDED,
+        metrics=metrics,
+        progress=1.0,
+        progress_message="Finished",
+    )
+    return ExecuteOutcome.SUCCEEDED if written else ExecuteOutcome.ALREADY_FINISHED
+
+
+@transaction.atomic
+def demo_run_cancel(*, run: DemoRun) -> bool:
+    """Cancel a queued or running run; False when it had already finished.
+
+    A running run's worker sees the change within about a second and stops its scenario.
+    """
+    cancelled = (
+        DemoRun.objects.unfinished()
+        .filter(pk=run.pk)
+        .update(
+            status=DemoRun.Status.CANCELLED,
+            finished_at=timezone.now(),
+            progress_message=CANCELLED_BY_USER,
+        )
+    )
+    run.refresh_from_db()
+    return cancelled == 1
+
+
+def demo_run_sweep() -> int:
+    """Mark failed the runs stuck past their limits; return how many.
+
+    Running runs whose heartbeat stopped (the worker died) or that outlived the hard time
+    limit, and queued runs no worker started within ``DEMO_RUN_QUEUE_TIMEOUT``. Cheap when
+    nothing is stuck (reads only), so pages may call it as they go.
+    """
+    now = timezone.now()
+    lost = DemoRun.objects.lost(
+        heartbeat_before=_lost_heartbeat_before(),
+        started_before=now - timedelta(seconds=settings.DEMO_RUN_TIME_LIMIT),
+    )
+    never_started = DemoRun.objects.waiting_since(
+        now - timedelta(seconds=settings.DEMO_RUN_QUEUE_TIMEOUT)
+    )
+    swept = 0
+    for run in lost.only("pk", "attempts", "started_at", "heartbeat_at"):
+        # Past the soft limit, the hard one is what most likely stopped it.
+        over_limit = run.started_at and run.started_at < now - timedelta(
+            seconds=settings.DEMO_RUN_SOFT_TIME_LIMIT
+        )
+        if over_limit:
+            message = FAILED_OVER_TIME_LIMIT.format(seconds=settings.DEMO_RUN_TIME_LIMIT)
+        else:
+            message = FAILED_WORKER_LOST.format(seconds=settings.DEMO_RUN_HEARTBEAT_TIMEOUT)
+        swept += _finish(run, attempt=run.attempts, status=DemoRun.Status.FAILED, error=message)
+    minutes = round(settings.DEMO_RUN_QUEUE_TIMEOUT / 60)
+    for run in never_started.only("pk"):
+        swept += DemoRun.objects.filter(pk=run.pk, status=DemoRun.Status.QUEUED).update(
+            status=DemoRun.Status.FAILED,
+            finished_at=now,
+            error=FAILED_NEVER_STARTED.format(minutes=minutes),
+        )
+    if swept:
+        logger.warning("demo runs: marked %d stuck runs as failed", swept)
+    return swept
+
+
+def looks_stuck(run: DemoRun) -> bool:
+    """Whether a sweep could change this run: pages call the sweep only then."""
+    now = timezone.now()
+    if run.status == DemoRun.Status.QUEUED:
+        return run.created_at < now - timedelta(seconds=settings.DEMO_RUN_QUEUE_TIMEOUT)
+    if run.status == DemoRun.Status.RUNNING:
+        beat = run.heartbeat_at or run.started_at
+        over_limit = now - timedelta(seconds=settings.DEMO_RUN_TIME_LIMIT)
+        return beat is None or beat < _lost_heartbeat_before() or run.started_at < over_limit
+    return False

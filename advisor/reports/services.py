@@ -1,0 +1,50 @@
+"""Writes that span several rows for reports: creating the snapshot, re-scoring it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from advisor.engine.bank import default_bank
+from advisor.engine.scoring import recommend
+from advisor.reports.models import Report
+from advisor.rulesets.services import current_ruleset
+
+
+@transaction.atomic
+def report_create(
+    *,
+    assessment,
+    answers: dict,
+    owner_session: str = "",
+    owner=None,
+) -> Report:
+    """Score validated answers with the current ruleset and store the immutable snapshot."""
+    stored, ruleset = current_ruleset()
+    bank = default_bank()
+    result = recommend(answers, ruleset, bank)
+    report = Report(
+        assessment=assessment,
+        ruleset=stored,
+        title=assessment.title,
+        answers=result.answers,
+        result=result.to_data(),
+        recommendation=result.recommendation,
+        bank_version=bank.version,
+        owner_session=owner_session,
+        owner=owner if owner is not None and owner.is_authenticated else None,
+    )
+    report.full_clean()
+    report.save()
+    return report
+
+
+def report_rescore(*, report: Report):
+    """The report's answers scored with the current ruleset; writes nothing.
+
+    Questions added since the report was made take their defaults. Returns
+    (current RuleSet, Result), or (None, None) when the report already uses it.
+    """
+    stored, ruleset = current_ruleset()
+    if stored.pk == report.ruleset_id:
+        return None, None
+    return stored, recommend(report.answers, ruleset, default_bank(), fill_defaults=True)

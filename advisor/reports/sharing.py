@@ -1,0 +1,71 @@
+"""Share links: capability URLs to one report (W3C TAG, "Good practices for capability URLs").
+
+A token carries 192 random bits from `secrets`; only its SHA-256 is stored, so the
+database alone opens nothing. Whoever holds the token may read the report and its
+exports; nothing reached by a token can change anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from advisor.reports.models import Report, ShareLink
+
+TOKEN_BYTES = 24  # 192 bits; the W3C TAG asks for at least 128
+EXPIRY_IN_THE_PAST = "The expiry must be in the future."
+LABEL_TOO_LONG = "A label is at most 100 characters."
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def share_link_create(
+    *, report: Report, label: str = "", expires_at: datetime | None = None
+) -> tuple[ShareLink, str]:
+    """Make a new link to the report; returns it with its token, which is never stored."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": EXPIRY_IN_THE_PAST})
+    if len(label) > 100:
+        raise ValidationError({"label": LABEL_TOO_LONG})
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link = ShareLink(
+        report=report,
+        token_hash=token_hash(token),
+        token_hint=token[:6],
+        label=label.strip(),
+        expires_at=expires_at,
+    )
+    link.full_clean()
+    link.save()
+    return link, token
+
+
+@transaction.atomic
+def share_link_revoke(*, link: ShareLink) -> ShareLink:
+    """Revoke a link at once; revoking twice keeps the first time."""
+    link = ShareLink.objects.select_for_update().get(pk=link.pk)
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    return link
+
+
+def report_for_token(token: str) -> Report | None:
+    """The report an active link opens, or None for a wrong, revoked or expired token."""
+    if not token or len(token) > 100:
+        return None
+    digest = token_hash(token)
+    link = ShareLink.objects.active().select_related("report", "report__ruleset")
+    link = link.filter(token_hash=digest).first()
+    if link is None or not hmac.compare_digest(link.token_hash, digest):
+        return None
+    return link.report

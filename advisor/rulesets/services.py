@@ -1,0 +1,425 @@
+"""Administering rulesets: drafts, publishing, impact previews, history, files.
+
+A published RuleSet never changes: an administrator copies it as a draft, tunes the
+weights (0 to 10) and switches rules off, previews which saved assessments would get
+another verdict, and publishes. Reports keep the ruleset they were scored with.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from advisor.engine import rules as engine_rules
+from advisor.engine.answers import AnswersError, validate_answers
+from advisor.engine.bank import default_bank
+from advisor.engine.datafiles import DataFileError, parse_json_text
+from advisor.engine.scoring import Result, score
+from advisor.rulesets.models import Rule, RuleSet
+
+NO_PUBLISHED_RULES = (
+    "no published rules in the database: run `python manage.py load_rules` (or `make setup`)"
+)
+
+
+class NoPublishedRules(LookupError):
+    pass
+
+
+@transaction.atomic
+def ruleset_create(
+    *,
+    ruleset: engine_rules.RuleSet,
+    state: str = RuleSet.State.DRAFT,
+    based_on: RuleSet | None = None,
+    version: str | None = None,
+    user=None,
+) -> RuleSet:
+    """Store an engine ruleset (from a file or a copy) as a RuleSet with its rules."""
+    now = timezone.now()
+    published = state == RuleSet.State.PUBLISHED
+    stored = RuleSet(
+        version=version or ruleset.version,
+        state=state,
+        based_on=based_on,
+        close_call_margin=ruleset.close_call_margin,
+        dimensions=[{"id": d.id, "title": d.title} for d in ruleset.dimensions],
+        created_by=user,
+        published_at=now if published else None,
+        published_by=user if published else None,
+    )
+    stored.full_clean()
+    stored.save()
+    Rule.objects.bulk_create(
+        [
+            Rule(
+                ruleset=stored,
+                rule_id=rule.id,
+                position=position,
+                title=rule.title,
+                dimension=rule.dimension,
+                condition=rule.when.to_data(),
+                favours=rule.favours,
+                points=rule.points,
+                weight=Decimal(str(rule.weight)).quantize(Decimal("0.01")),
+                decisive=rule.decisive,
+                enabled=rule.enabled,
+                rationale=rule.rationale,
+                citations=list(rule.citations),
+                caveat=rule.caveat,
+            )
+            for position, rule in enumerate(ruleset.rules)
+        ]
+    )
+    return stored
+
+
+def ruleset_load_default(*, path=engine_rules.DEFAULT_RULES_PATH) -> tuple[RuleSet, bool]:
+    """Make the rules file the first published RuleSet, once.
+
+    Returns (the current ruleset, whether it was created now). Does nothing when a
+    published ruleset exists already: the database, not the file, is then the truth.
+    """
+    with transaction.atomic():
+        current = RuleSet.objects.select_for_update().published().order_by("-published_at").first()
+        if current is not None:
+            return current, False
+        ruleset = engine_rules.load_ruleset_file(path, bank=default_bank())
+        return ruleset_create(ruleset=ruleset, state=RuleSet.State.PUBLISHED), True
+
+
+_engine_cache: dict[tuple, engine_rules.RuleSet] = {}
+
+
+def engine_ruleset_for(stored: RuleSet) -> engine_rules.RuleSet:
+    """The engine form of a stored ruleset; published ones never change, so are cached."""
+    if not stored.is_published:
+        return stored.to_engine()
+    key = (stored.pk, stored.version, stored.published_at)
+    cached = _engine_cache.get(key)
+    if cached is None:
+        cached = _engine_cache[key] = stored.to_engine()
+    return cached
+
+
+def current_ruleset() -> tuple[RuleSet, engine_rules.RuleSet]:
+    """The current published ruleset, stored and in engine form; NoPublishedRules if none."""
+    stored = RuleSet.objects.current()
+    if stored is None:
+        raise NoPublishedRules(NO_PUBLISHED_RULES)
+    return stored, engine_ruleset_for(stored)
+
+
+NO_CURRENT_RULESET = (
+    "there is no published ruleset to copy: run `python manage.py load_rules` first"
+)
+RULESET_ALREADY_PUBLISHED = (
+    "ruleset {version} is published already; published rulesets never change"
+)
+DRAFT_HAS_NO_RULES = "draft {version} has no rules: a ruleset needs rules to be published"
+SIDE_HAS_NO_LIVE_RULE = (
+    "every rule favouring {side} is switched off or weighted 0 ({rules}): "
+    "{side} could never be recommended; switch one on (field 'enabled') "
+    "or give it a weight above 0 (field 'weight')"
+)
+RULE_FIELD_ERROR = "rule '{rule}', field '{field}': {message}"
+WEIGHT_RANGE = (
+    f"a number from {engine_rules.WEIGHT_MIN:g} to {engine_rules.WEIGHT_MAX:g}, "
+    "at most two decimals (0 switches the rule's points off; 1 is the default)"
+)
+IMPORTED_NOTE = "Imported from {name} (its version field: {version})."
+COPIED_NOTE = "Copied from {version}."
+
+VERSION_PATTERN = re.compile(r"^v(\d+)$")
+SIDE_LABELS = dict(Rule.Side.choices)
+
+
+def ruleset_next_version() -> str:
+    """The next free 'vN' id: one more than the highest N used so far."""
+    numbers = [
+        int(match.group(1))
+        for version in RuleSet.objects.values_list("version", flat=True)
+        if (match := VERSION_PATTERN.match(version))
+    ]
+    return f"v{max(numbers, default=0) + 1}"
+
+
+def _record_initial_history(*, ruleset: RuleSet, user, reason: str) -> None:
+    # ruleset_create bulk-creates rules, which sends no signals: record each rule's
+    # starting weight here so the first edit shows "from 1.00 to 2.50".
+    Rule.history.bulk_history_create(
+        list(ruleset.rules.all()), default_user=user, default_change_reason=reason
+    )
+
+
+@transaction.atomic
+def ruleset_new_draft(*, user, source: RuleSet | None = None) -> RuleSet:
+    """Copy a ruleset (by default the current published one) as a new draft 'vN'."""
+    if source is None:
+        source = RuleSet.objects.current()
+        if source is None:
+            raise ValidationError(NO_CURRENT_RULESET)
+    draft = ruleset_create(
+        ruleset=source.to_engine(),
+        state=RuleSet.State.DRAFT,
+        based_on=source,
+        version=ruleset_next_version(),
+        user=user,
+    )
+    draft.notes = COPIED_NOTE.format(version=source.version)
+    draft.save(update_fields=["notes"])
+    _record_initial_history(ruleset=draft, user=user, reason=draft.notes)
+    return draft
+
+
+def ruleset_errors(*, ruleset: RuleSet) -> list[str]:
+    """Why this ruleset could not be published; empty when it can be.
+
+    Each message names the rule and the field, or the side that would be silenced.
+    """
+    rules = list(ruleset.rules.all())
+    if not rules:
+        return [DRAFT_HAS_NO_RULES.format(version=ruleset.version)]
+    errors = []
+    bank = default_bank()
+    dimension_ids = {dimension["id"] for dimension in ruleset.dimensions}
+    for rule in rules:
+        try:
+            rule.full_clean(exclude=["ruleset"])
+        except ValidationError as error:
+            errors.extend(
+                RULE_FIELD_ERROR.format(rule=rule.rule_id, field=field, message=message)
+                for field, messages in error.message_dict.items()
+                for message in messages
+            )
+            continue
+        # The same checks as a rules file: conditions against the question bank,
+        # citations, a caveat for every M citation.
+        try:
+            engine_rules.parse_rule(
+                engine_rules.rule_to_data(rule.to_engine()),
+                index=rule.position,
+                bank=bank,
+                dimensions=dimension_ids,
+                path=Path(f"ruleset {ruleset.version}"),
+            )
+        except DataFileError as error:
+            errors.append(str(error))
+        except ValueError as error:  # a condition that does not parse
+            errors.append(
+                RULE_FIELD_ERROR.format(rule=rule.rule_id, field="condition", message=error)
+            )
+    for side, label in SIDE_LABELS.items():
+        of_side = [rule for rule in rules if rule.favours == side]
+        if not any(rule.enabled and rule.weight > 0 for rule in of_side):
+            errors.append(
+                SIDE_HAS_NO_LIVE_RULE.format(
+                    side=label, rules=", ".join(rule.rule_id for rule in of_side) or "none"
+                )
+            )
+    return errors
+
+
+@transaction.atomic
+def ruleset_publish(*, ruleset: RuleSet, user) -> RuleSet:
+    """Make a valid draft the current ruleset; the ones before it stay as they are.
+
+    Reports point at the ruleset they were scored with and keep their snapshot:
+    nothing here touches them. Raises ValidationError listing every problem.
+    """
+    ruleset = RuleSet.objects.select_for_update().get(pk=ruleset.pk)
+    if ruleset.is_published:
+        raise ValidationError(RULESET_ALREADY_PUBLISHED.format(version=ruleset.version))
+    errors = ruleset_errors(ruleset=ruleset)
+    if errors:
+        raise ValidationError(errors)
+    ruleset.state = RuleSet.State.PUBLISHED
+    ruleset.published_at = timezone.now()
+    ruleset.published_by = user
+    ruleset.full_clean()
+    ruleset.save(update_fields=["state", "published_at", "published_by"])
+    return ruleset
+
+
+@dataclass(frozen=True)
+class AssessmentImpact:
+    """One submitted assessment scored with the current ruleset and with the draft."""
+
+    assessment: Any  # a submitted questionnaire.Assessment
+    before: Result | None
+    after: Result
+
+    @property
+    def changed(self) -> bool:
+        return self.before is None or self.before.recommendation != self.after.recommendation
+
+    @property
+    def kafka_shift(self) -> float:
+        """How far the event-streaming side's share moved, in points of 100."""
+        before = self.before.scores["kafka"] if self.before else 50.0
+        return round(self.after.scores["kafka"] - before, 1)
+
+
+@dataclass(frozen=True)
+class WeightChange:
+    rule: str
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class RulesetImpact:
+    draft: RuleSet
+    baseline: RuleSet | None
+    assessments: tuple[AssessmentImpact, ...]
+    unscorable: tuple[tuple[Any, str], ...]
+    differences: tuple[WeightChange, ...]
+
+    @property
+    def changed(self) -> list[AssessmentImpact]:
+        return [impact for impact in self.assessments if impact.changed]
+
+
+def _rule_differences(baseline: RuleSet | None, draft: RuleSet) -> list[WeightChange]:
+    before = {rule.rule_id: rule for rule in baseline.rules.all()} if baseline else {}
+    differences = []
+    for rule in draft.rules.all():
+        old = before.get(rule.rule_id)
+        if old is None:
+            differences.append(WeightChange(rule.rule_id, "rule", None, "added"))
+            continue
+        for field in ("weight", "enabled"):
+            if getattr(old, field) != getattr(rule, field):
+                differences.append(
+                    WeightChange(rule.rule_id, field, getattr(old, field), getattr(rule, field))
+                )
+    draft_ids = set(draft.rules.values_list("rule_id", flat=True))
+    differences.extend(
+        WeightChange(rule_id, "rule", "present", None)
+        for rule_id in before
+        if rule_id not in draft_ids
+    )
+    return differences
+
+
+def ruleset_impact(*, draft: RuleSet, assessments: Iterable) -> RulesetImpact:
+    """Each submitted assessment (anything with ``answers``) scored with the current
+    ruleset and with `draft`.
+
+    Assessments whose answers no longer validate against the question bank are
+    listed apart, with the reason, rather than guessed at.
+    """
+    baseline = RuleSet.objects.current()
+    before_rules = engine_ruleset_for(baseline) if baseline else None
+    after_rules = draft.to_engine()
+    bank = default_bank()
+    impacts, unscorable = [], []
+    for assessment in assessments:
+        try:
+            answers = validate_answers(assessment.answers, bank, fill_defaults=True)
+        except AnswersError as error:
+            unscorable.append((assessment, str(error)))
+            continue
+        impacts.append(
+            AssessmentImpact(
+                assessment=assessment,
+                before=score(answers, before_rules) if before_rules else None,
+                after=score(answers, after_rules),
+            )
+        )
+    return RulesetImpact(
+        draft=draft,
+        baseline=baseline,
+        assessments=tuple(impacts),
+        unscorable=tuple(unscorable),
+        differences=tuple(_rule_differences(baseline, draft)),
+    )
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """One field of one rule changed by someone at some time (from the history)."""
+
+    when: Any
+    user: Any
+    rule: str
+    field: str
+    before: Any
+    after: Any
+
+
+TRACKED_FIELDS = ("weight", "enabled")
+
+
+def ruleset_rule_changes(*, ruleset: RuleSet) -> list[RuleChange]:
+    """Who changed which rule's weight (or switched it on/off), from what to what, when.
+
+    Newest first. Read from django-simple-history's HistoricalRule rows.
+    """
+    records = (
+        Rule.history.filter(ruleset_id=ruleset.pk)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    changes = []
+    previous = None
+    for record in records:
+        if previous is not None and previous.id == record.id:
+            for field in TRACKED_FIELDS:
+                old, new = getattr(previous, field), getattr(record, field)
+                if old != new:
+                    changes.append(
+                        RuleChange(
+                            when=record.history_date,
+                            user=record.history_user,
+                            rule=record.rule_id,
+                            field=field,
+                            before=old,
+                            after=new,
+                        )
+                    )
+        previous = record
+    changes.sort(key=lambda change: change.when, reverse=True)
+    return changes
+
+
+def ruleset_export(*, ruleset: RuleSet) -> str:
+    """The ruleset as a rules file, in the format of `advisor/data/rules.json`."""
+    data = engine_rules.ruleset_to_data(ruleset.to_engine())
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def rules_file_parse(content: bytes | str, *, name: str) -> Any:
+    """The JSON of an uploaded rules file; DataFileError naming line and column if bad."""
+    return parse_json_text(content, name=name)
+
+
+@transaction.atomic
+def ruleset_import(*, data: Any, user, name: str = "rules.json") -> RuleSet:
+    """Validate a rules file's JSON and store it as a new draft 'vN'.
+
+    Raises DataFileError naming the file, the rule and the field; nothing is stored then.
+    The draft is compared with (and based on) the current published ruleset.
+    """
+    parsed = engine_rules.parse_ruleset(data, bank=default_bank(), path=Path(name))
+    draft = ruleset_create(
+        ruleset=parsed,
+        state=RuleSet.State.DRAFT,
+        based_on=RuleSet.objects.current(),
+        version=ruleset_next_version(),
+        user=user,
+    )
+    draft.notes = IMPORTED_NOTE.format(name=Path(name).name, version=parsed.version)
+    draft.save(update_fields=["notes"])
+    _record_initial_history(ruleset=draft, user=user, reason=draft.notes)
+    return draft
