@@ -20,7 +20,7 @@ from advisor.engine.answers import AnswersError, allowed_values
 from advisor.engine.bank import QuestionBank, Section, default_bank
 from advisor.ownership import SESSION_ASSESSMENTS, remember_assessment, session_owns
 from advisor.rulesets.services import NoPublishedRules
-from questionnaire.forms import PLEASE_ANSWER, parse_step_post
+from questionnaire.forms import PLEASE_ANSWER, StepForm
 from questionnaire.models import Assessment
 from questionnaire.services import (
     assessment_create,
@@ -153,13 +153,14 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
 
     questions = bank.in_section(section.id)
     shown_before = [q.id for q in questions if q.is_shown(assessment.answers)]
-    posted = parse_step_post(request.POST, questions, bank)
-    errors = dict(posted.errors)
+    form = StepForm(questions, bank, data=request.POST)
+    form.is_valid()  # every field is optional: what fits is saved, the rest is named
+    errors = form.field_errors
     errors.update(
         assessment_save_answers(
             assessment=assessment,
-            answers={k: v for k, v in posted.answers.items() if k not in errors},
-            cleared=tuple(posted.cleared),
+            answers=form.answers,
+            cleared=tuple(form.cleared),
             section=section.id,
         )
     )

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from advisor.engine.datafiles import DataFileError
-from advisor.engine.describe import OUTCOME_NAMES
+from advisor.engine.sides import OUTCOME_NAMES
 from advisor.rulesets import services as rulesets
 from advisor.rulesets.models import RuleSet
 from questionnaire.models import Assessment

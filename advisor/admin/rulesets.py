@@ -23,6 +23,7 @@ from advisor.engine import rules as engine_rules
 from advisor.engine.bank import default_bank
 from advisor.engine.conditions import ConditionError, parse_condition
 from advisor.engine.describe import describe_condition
+from advisor.engine.sides import SIDE_SHORT_NAMES
 from advisor.rulesets.models import Rule, RuleSet
 from advisor.rulesets.services import WEIGHT_RANGE
 
@@ -33,7 +34,6 @@ WEIGHT_TOO_PRECISE = "rule '{rule}', field 'weight': use at most two decimals"
 PUBLISHED_IS_READ_ONLY = (
     "{version} is published and read-only. Make a new draft to change its weights."
 )
-SIDE_SHORT_NAMES = {"artemis": "broker", "kafka": "Kafka"}
 
 
 class RuleWeightForm(forms.ModelForm):

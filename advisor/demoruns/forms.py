@@ -19,7 +19,7 @@ from advisor.demos.scenarios import (
     parameters_from_answers,
     validate_parameters,
 )
-from advisor.engine.knowledge import tradeoffs
+from advisor.engine.knowledge import citations
 
 CHOOSE_ONE = "Choose at least one scenario to run."
 
@@ -57,11 +57,7 @@ class ScenarioForm(forms.Form):
         kwargs.setdefault("prefix", scenario.name)
         super().__init__(*args, **kwargs)
         self.scenario = scenario
-        known = tradeoffs()
-        self.claims = [
-            {"id": claim, "title": known[claim].title if claim in known else claim}
-            for claim in scenario.claims
-        ]
+        self.claims = citations(scenario.claims)
         for parameter in scenario.parameters:
             self.fields[parameter.name] = ParameterField(parameter)
 

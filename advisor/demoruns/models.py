@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+def heartbeat_deadline(now: datetime | None = None) -> datetime:
+    """A running run whose last heartbeat is older than this has lost its worker."""
+    return (now or timezone.now()) - timedelta(seconds=settings.DEMO_RUN_HEARTBEAT_TIMEOUT)
 
 
 class DemoRunQuerySet(models.QuerySet):
@@ -17,17 +25,25 @@ class DemoRunQuerySet(models.QuerySet):
     def for_session(self, session_key: str | None) -> DemoRunQuerySet:
         return self.filter(owner_session=session_key or "")
 
-    def lost(self, *, heartbeat_before, started_before) -> DemoRunQuerySet:
+    # The one definition of a stuck run: the sweep fails these, and pages ask it of a run.
+
+    def lost(self, now: datetime) -> DemoRunQuerySet:
         """Running runs whose worker fell silent, or that outlived the hard time limit."""
+        silent_since = heartbeat_deadline(now)
+        started_before = now - timedelta(seconds=settings.DEMO_RUN_TIME_LIMIT)
         return self.filter(status=DemoRun.Status.RUNNING).filter(
-            models.Q(heartbeat_at__lt=heartbeat_before)
-            | models.Q(heartbeat_at__isnull=True, started_at__lt=heartbeat_before)
+            models.Q(heartbeat_at__lt=silent_since)
+            | models.Q(heartbeat_at__isnull=True, started_at__lt=silent_since)
             | models.Q(started_at__lt=started_before)
         )
 
-    def waiting_since(self, moment) -> DemoRunQuerySet:
-        """Queued runs no worker has started since ``moment``."""
-        return self.filter(status=DemoRun.Status.QUEUED, created_at__lt=moment)
+    def never_started(self, now: datetime) -> DemoRunQuerySet:
+        """Queued runs no worker started within ``DEMO_RUN_QUEUE_TIMEOUT``."""
+        waited_since = now - timedelta(seconds=settings.DEMO_RUN_QUEUE_TIMEOUT)
+        return self.filter(status=DemoRun.Status.QUEUED, created_at__lt=waited_since)
+
+    def stuck(self, now: datetime) -> DemoRunQuerySet:
+        return self.lost(now) | self.never_started(now)
 
 
 class DemoRun(models.Model):

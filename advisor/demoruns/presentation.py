@@ -14,7 +14,7 @@ from advisor.demoruns.forms import DemoQueueForm
 from advisor.demoruns.models import DemoRun
 from advisor.demos.metrics import PERCENTILES
 from advisor.demos.scenarios import SCENARIOS, Display, side_names
-from advisor.engine.knowledge import tradeoffs
+from advisor.engine.knowledge import citations
 from advisor.reports.models import Report
 from advisor.reports.sections import ReportSection
 
@@ -193,12 +193,6 @@ def run_charts(run: DemoRun) -> list[dict]:
     ]
 
 
-def claims_of(names: list[str] | tuple[str, ...]) -> list[dict]:
-    """[{id, title}] of trade-off entries (T1-T8, M1-M8), for links to /trade-offs/#id."""
-    known = tradeoffs()
-    return [{"id": c, "title": known[c].title if c in known else c} for c in names]
-
-
 def key_figures(metrics: Mapping) -> dict:
     """The numbers a reader of an export needs, per side: rates, p99 latency, counts."""
     latency_key = _display(metrics).latency_metric
@@ -225,7 +219,7 @@ def run_context(run: DemoRun, *, is_owner: bool) -> dict:
         "run": run,
         "is_owner": is_owner,
         "title": scenario.title if scenario else run.scenario,
-        "claims": claims_of(metrics.get("claims") or (scenario.claims if scenario else ())),
+        "claims": citations(metrics.get("claims") or (scenario.claims if scenario else ())),
         "percent": round(100 * (run.progress or 0)),
         "charts": run_charts(run),
         "summary": metrics.get("summary", ""),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from functools import partial
 from uuid import UUID
@@ -25,7 +25,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from advisor.demoruns.models import DemoRun
+from advisor.demoruns.models import DemoRun, heartbeat_deadline
 from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
 from advisor.demos.scenarios import ParameterError, validate_parameters
 
@@ -171,10 +171,6 @@ class _Beat:
             self.stop = True
 
 
-def _lost_heartbeat_before() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.DEMO_RUN_HEARTBEAT_TIMEOUT)
-
-
 def _claim(run_id: UUID | str) -> tuple[ExecuteOutcome | None, DemoRun | None]:
     """Move the run to running under a new attempt number, or say why not."""
     with transaction.atomic():
@@ -185,7 +181,7 @@ def _claim(run_id: UUID | str) -> tuple[ExecuteOutcome | None, DemoRun | None]:
             return ExecuteOutcome.ALREADY_FINISHED, run
         if run.status == DemoRun.Status.RUNNING:
             beat = run.heartbeat_at or run.started_at
-            if beat is not None and beat >= _lost_heartbeat_before():
+            if beat is not None and beat >= heartbeat_deadline():
                 return ExecuteOutcome.RUNNING_ELSEWHERE, run
             if run.attempts >= settings.DEMO_RUN_MAX_ATTEMPTS:
                 message = FAILED_TOO_MANY_ATTEMPTS.format(attempts=run.attempts)
@@ -297,13 +293,8 @@ def demo_run_sweep() -> int:
     nothing is stuck (reads only), so pages may call it as they go.
     """
     now = timezone.now()
-    lost = DemoRun.objects.lost(
-        heartbeat_before=_lost_heartbeat_before(),
-        started_before=now - timedelta(seconds=settings.DEMO_RUN_TIME_LIMIT),
-    )
-    never_started = DemoRun.objects.waiting_since(
-        now - timedelta(seconds=settings.DEMO_RUN_QUEUE_TIMEOUT)
-    )
+    lost = DemoRun.objects.lost(now)
+    never_started = DemoRun.objects.never_started(now)
     swept = 0
     for run in lost.only("pk", "attempts", "started_at", "heartbeat_at"):
         # Past the soft limit, the hard one is what most likely stopped it.
@@ -328,12 +319,7 @@ def demo_run_sweep() -> int:
 
 
 def looks_stuck(run: DemoRun) -> bool:
-    """Whether a sweep could change this run: pages call the sweep only then."""
-    now = timezone.now()
-    if run.status == DemoRun.Status.QUEUED:
-        return run.created_at < now - timedelta(seconds=settings.DEMO_RUN_QUEUE_TIMEOUT)
-    if run.status == DemoRun.Status.RUNNING:
-        beat = run.heartbeat_at or run.started_at
-        over_limit = now - timedelta(seconds=settings.DEMO_RUN_TIME_LIMIT)
-        return beat is None or beat < _lost_heartbeat_before() or run.started_at < over_limit
-    return False
+    """Whether a sweep would change this run: pages call the sweep only then."""
+    if run.is_finished:
+        return False
+    return DemoRun.objects.stuck(timezone.now()).filter(pk=run.pk).exists()

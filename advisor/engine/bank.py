@@ -6,6 +6,7 @@ names the file, the entry and the field (see ``datafiles``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from typing import Any
 
 from advisor.engine.conditions import Condition, ConditionError, parse_condition
 from advisor.engine.datafiles import DATA_DIR, DataFileError, read_data_file, require
+from advisor.engine.sides import SIDES
 
 DEFAULT_BANK_PATH = DATA_DIR / "questions.json"
 KINDS = ("single", "multi", "yes_no")
-SIDES = ("artemis", "kafka")
 
 
 @dataclass(frozen=True)
@@ -201,9 +202,7 @@ def parse_bank(data: Any, path: Path) -> QuestionBank:
         if kind == "multi" and (not isinstance(default, list) or not default):
             raise DataFileError(path, entry, "default", "a multi question's default is a list")
         _check_value(question, default, path, entry, "default")
-        questions.append(
-            Question(**{**question.__dict__, "default": default})  # frozen: rebuild with default
-        )
+        questions.append(dataclasses.replace(question, default=default))
     return QuestionBank(version=version, sections=tuple(sections), questions=tuple(questions))
 
 

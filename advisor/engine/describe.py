@@ -7,18 +7,7 @@ from typing import Any
 from advisor.engine.bank import QuestionBank
 from advisor.engine.conditions import Condition, Group, Leaf, Not
 from advisor.engine.scoring import Flip, WeightFlip
-
-OUTCOME_NAMES = {
-    "artemis": "A message broker",
-    "kafka": "An event-streaming platform",
-    "hybrid": "Both, each for its role",
-}
-OUTCOME_PRODUCTS = {
-    "artemis": "Apache ActiveMQ Artemis; Red Hat AMQ Broker",
-    "kafka": "Apache Kafka; Red Hat Streams for Apache Kafka",
-    "hybrid": "Apache ActiveMQ Artemis and Apache Kafka, bridged",
-}
-SIDE_NAMES = {"artemis": "the broker (Artemis)", "kafka": "Kafka"}
+from advisor.engine.sides import OUTCOME_NAMES, OUTCOME_PRODUCTS
 
 
 def outcome_label(outcome: str) -> str:

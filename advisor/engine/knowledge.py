@@ -13,6 +13,7 @@ from typing import Any
 from advisor.engine.bank import QuestionBank, check_condition_names, default_bank
 from advisor.engine.conditions import Condition, ConditionError, parse_condition
 from advisor.engine.datafiles import DATA_DIR, DataFileError, read_data_file
+from advisor.engine.sides import HYBRID, SIDES
 
 TRADEOFFS_PATH = DATA_DIR / "tradeoffs.json"
 STARTING_CONFIG_PATH = DATA_DIR / "starting_config.json"
@@ -59,6 +60,15 @@ def tradeoffs() -> dict[str, Tradeoff]:
     return entries
 
 
+def citations(ids) -> list[dict]:
+    """[{id, title}] for trade-off ids (T1-T8, M1-...), for links to /trade-offs/#id.
+
+    An id the trade-offs file does not know keeps the id as its title.
+    """
+    known = tradeoffs()
+    return [{"id": c, "title": known[c].title if c in known else c} for c in ids]
+
+
 @cache
 def starting_config_entries() -> tuple[ConfigEntry, ...]:
     bank = default_bank()
@@ -67,7 +77,7 @@ def starting_config_entries() -> tuple[ConfigEntry, ...]:
     entries = []
     for index, raw in enumerate(data.get("entries", [])):
         entry = f"entry #{index + 1}"
-        if not isinstance(raw, Mapping) or raw.get("side") not in ("artemis", "kafka"):
+        if not isinstance(raw, Mapping) or raw.get("side") not in SIDES:
             raise DataFileError(STARTING_CONFIG_PATH, entry, "side", "expected artemis or kafka")
         when = None
         if raw.get("when") is not None:
@@ -115,7 +125,7 @@ def starting_configuration(
 ) -> dict[str, list[ConfigLine]]:
     """The settings to start from, per recommended side, each tied to its answer."""
     bank = bank or default_bank()
-    sides = ("artemis", "kafka") if recommendation == "hybrid" else (recommendation,)
+    sides = SIDES if recommendation == HYBRID else (recommendation,)
     lines: dict[str, list[ConfigLine]] = {side: [] for side in sides}
     for entry in starting_config_entries():
         if entry.side not in lines or (entry.hybrid_only and recommendation != "hybrid"):

@@ -1,11 +1,13 @@
 """Rules as data: the dataclasses the engine scores with and the rules-file loader.
 
 The default rules live in ``advisor/data/rules.json``; an administrator's published
-RuleSet in the database converts to the same dataclasses (``RuleSet.to_engine()``).
+RuleSet (the database model) converts to the same dataclasses (``RuleSet.to_engine()``),
+a ``Rulebook``: the rules, their weights and dimensions, as the engine scores with them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,9 +17,9 @@ from typing import Any
 from advisor.engine.bank import QuestionBank, check_condition_names
 from advisor.engine.conditions import Condition, ConditionError, parse_condition
 from advisor.engine.datafiles import DATA_DIR, DataFileError, read_data_file
+from advisor.engine.sides import SIDES
 
 DEFAULT_RULES_PATH = DATA_DIR / "rules.json"
-SIDES = ("artemis", "kafka")
 CITATION_PATTERN = re.compile(r"^[TM][1-8]$")
 RULE_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 WEIGHT_MIN, WEIGHT_MAX = 0.0, 10.0
@@ -51,7 +53,9 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class RuleSet:
+class Rulebook:
+    """A ruleset as the engine sees it: immutable, with weights applied."""
+
     version: str
     dimensions: tuple[Dimension, ...]
     rules: tuple[Rule, ...]
@@ -61,17 +65,13 @@ class RuleSet:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_id", {rule.id: rule for rule in self.rules})
 
-    def with_weights(self, weights: Mapping[str, float]) -> RuleSet:
+    def with_weights(self, weights: Mapping[str, float]) -> Rulebook:
         """A copy with some rules' weights replaced (for flips and previews)."""
         rules = tuple(
-            _replace(rule, weight=weights[rule.id]) if rule.id in weights else rule
+            dataclasses.replace(rule, weight=weights[rule.id]) if rule.id in weights else rule
             for rule in self.rules
         )
-        return RuleSet(self.version, self.dimensions, rules, self.close_call_margin)
-
-
-def _replace(rule: Rule, **changes: Any) -> Rule:
-    return Rule(**{**rule.__dict__, **changes})
+        return Rulebook(self.version, self.dimensions, rules, self.close_call_margin)
 
 
 def parse_rule(
@@ -157,7 +157,7 @@ def parse_rule(
     )
 
 
-def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> RuleSet:
+def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> Rulebook:
     """Validate a whole rules file; raises DataFileError naming file, entry and field."""
     if not isinstance(data, Mapping):
         raise DataFileError(path, "top level", None, "expected a JSON object")
@@ -187,7 +187,7 @@ def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> RuleSet:
         if rule.id in {existing.id for existing in rules}:
             raise DataFileError(path, f"rule '{rule.id}'", "id", "duplicate rule id")
         rules.append(rule)
-    return RuleSet(
+    return Rulebook(
         version=version.strip(),
         dimensions=tuple(dimensions),
         rules=tuple(rules),
@@ -195,7 +195,7 @@ def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> RuleSet:
     )
 
 
-def load_ruleset_file(path: Path | str, *, bank: QuestionBank) -> RuleSet:
+def load_ruleset_file(path: Path | str, *, bank: QuestionBank) -> Rulebook:
     path = Path(path)
     return parse_ruleset(read_data_file(path), bank=bank, path=path)
 
@@ -220,7 +220,7 @@ def rule_to_data(rule: Rule) -> dict:
     return data
 
 
-def ruleset_to_data(ruleset: RuleSet) -> dict:
+def ruleset_to_data(ruleset: Rulebook) -> dict:
     """The JSON form of a whole ruleset: the same format as the default rules file."""
     return {
         "format": 1,

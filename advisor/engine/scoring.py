@@ -10,6 +10,7 @@ call with its flips.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,10 +18,9 @@ from typing import Any
 
 from advisor.engine.answers import validate_answers
 from advisor.engine.bank import Question, QuestionBank
-from advisor.engine.rules import SIDES, Rule, RuleSet
+from advisor.engine.rules import Rule, Rulebook
+from advisor.engine.sides import HYBRID, SIDES, other_side
 
-HYBRID = "hybrid"
-OUTCOMES = ("artemis", "kafka", HYBRID)
 WEIGHT_STEP = 0.1  # weight flips are reported to the admin's precision
 
 
@@ -99,7 +99,7 @@ class Result:
         }
 
 
-def fired_rules(answers: Mapping[str, Any], ruleset: RuleSet) -> list[Rule]:
+def fired_rules(answers: Mapping[str, Any], ruleset: Rulebook) -> list[Rule]:
     return [rule for rule in ruleset.rules if rule.enabled and rule.when.evaluate(answers)]
 
 
@@ -126,7 +126,7 @@ def _decide(
     return ("kafka" if decisive["kafka"] else "artemis"), raw
 
 
-def score(answers: Mapping[str, Any], ruleset: RuleSet) -> Result:
+def score(answers: Mapping[str, Any], ruleset: Rulebook) -> Result:
     """Score validated answers (as `validate_answers` returns them). No flips."""
     fired = fired_rules(answers, ruleset)
     recommendation, raw = _decide(fired)
@@ -206,7 +206,7 @@ def alternative_answers(question: Question, current: Any) -> list[Any]:
 
 
 def answer_flips(
-    answers: Mapping[str, Any], ruleset: RuleSet, bank: QuestionBank, recommendation: str
+    answers: Mapping[str, Any], ruleset: Rulebook, bank: QuestionBank, recommendation: str
 ) -> list[Flip]:
     """Single-answer changes that alter the recommendation.
 
@@ -226,7 +226,7 @@ def answer_flips(
 
 
 def weight_flips(
-    answers: Mapping[str, Any], ruleset: RuleSet, recommendation: str
+    answers: Mapping[str, Any], ruleset: Rulebook, recommendation: str
 ) -> list[WeightFlip]:
     """For each rule that fired, the nearest weight (0-10) that changes the verdict."""
     from advisor.engine.rules import WEIGHT_MAX, WEIGHT_MIN
@@ -235,7 +235,7 @@ def weight_flips(
     _, raw = _decide(fired)
     flips = []
     for rule in fired:
-        other = "kafka" if rule.favours == "artemis" else "artemis"
+        other = other_side(rule.favours)
         lead = raw[rule.favours] - raw[other]
         candidates = {WEIGHT_MIN, WEIGHT_MAX}
         crossing = rule.weight - lead / rule.points
@@ -260,7 +260,7 @@ def weight_flips(
 
 def recommend(
     raw_answers: Any,
-    ruleset: RuleSet,
+    ruleset: Rulebook,
     bank: QuestionBank,
     *,
     with_flips: bool = True,
@@ -274,10 +274,8 @@ def recommend(
     result = score(answers, ruleset)
     if not with_flips:
         return result
-    return Result(
-        **{
-            **result.__dict__,
-            "flips": tuple(answer_flips(answers, ruleset, bank, result.recommendation)),
-            "weight_flips": tuple(weight_flips(answers, ruleset, result.recommendation)),
-        }
+    return dataclasses.replace(
+        result,
+        flips=tuple(answer_flips(answers, ruleset, bank, result.recommendation)),
+        weight_flips=tuple(weight_flips(answers, ruleset, result.recommendation)),
     )

@@ -11,16 +11,18 @@ import json
 from django.template.loader import render_to_string
 
 from advisor.engine.bank import default_bank
-from advisor.engine.describe import OUTCOME_NAMES, OUTCOME_PRODUCTS
 from advisor.engine.knowledge import tradeoffs
+from advisor.engine.sides import (
+    OPTION_TITLES,
+    OUTCOME_NAMES,
+    OUTCOME_PRODUCTS,
+    OUTCOMES,
+    SIDES,
+    other_side,
+)
 from advisor.reports.models import Report
 from advisor.reports.sections import report_sections, sections_export
 
-OPTION_TITLES = {
-    "artemis": "A message broker: Apache ActiveMQ Artemis (Red Hat AMQ Broker)",
-    "kafka": "An event-streaming platform: Apache Kafka (Red Hat Streams for Apache Kafka)",
-    "hybrid": "Both, each for its role, bridged (Kafka Connect JMS connectors or Apache Camel)",
-}
 TOP = 5
 
 
@@ -48,10 +50,7 @@ def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
     bank = default_bank()
     result = report.result
     outcome = result["recommendation"]
-    reasons = {
-        side: [r for r in result["reasons"] if r["favours"] == side]
-        for side in ("artemis", "kafka")
-    }
+    reasons = {side: [r for r in result["reasons"] if r["favours"] == side] for side in SIDES}
     drivers = [
         {"question": question.text, "answer": question.label_for(report.answers[question.id])}
         for section in bank.sections
@@ -73,8 +72,8 @@ def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
         if flip["question"] in bank.by_id
     ]
     options = []
-    for option in ("artemis", "kafka", "hybrid"):
-        other = {"artemis": "kafka", "kafka": "artemis"}.get(option)
+    for option in OUTCOMES:
+        other = other_side(option) if option in SIDES else None
         options.append(
             {
                 "id": option,

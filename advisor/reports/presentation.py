@@ -9,19 +9,15 @@ from __future__ import annotations
 from advisor.charts import contribution_chart, dimension_chart
 from advisor.engine.bank import default_bank
 from advisor.engine.describe import (
-    OUTCOME_NAMES,
-    OUTCOME_PRODUCTS,
-    SIDE_NAMES,
     describe_flip,
     describe_weight_flip,
 )
-from advisor.engine.knowledge import starting_configuration, tradeoffs
+from advisor.engine.knowledge import citations, starting_configuration
 from advisor.engine.scoring import Flip, WeightFlip
+from advisor.engine.sides import OUTCOME_NAMES, OUTCOME_PRODUCTS, SIDE_NAMES, SIDE_TITLES, SIDES
 from advisor.reports.models import Report
 from advisor.reports.services import report_rescore
 from advisor.rulesets.models import RuleSet
-
-SIDE_TITLES = {"artemis": "For a message broker (Artemis)", "kafka": "For event streaming (Kafka)"}
 
 
 def answers_by_section(answers: dict) -> list[dict]:
@@ -42,19 +38,15 @@ def recommendation_context(report: Report) -> dict:
     """Everything the recommendation template needs, from the report's snapshot."""
     bank = default_bank()
     result = report.result
-    known = tradeoffs()
     rule_titles = {reason["rule"]: reason["title"] for reason in result["reasons"]}
-
-    def cite(ids):
-        return [{"id": c, "title": known[c].title if c in known else c} for c in ids]
 
     reasons = {
         side: [
-            {**reason, "cited": cite(reason["citations"])}
+            {**reason, "cited": citations(reason["citations"])}
             for reason in result["reasons"]
             if reason["favours"] == side
         ]
-        for side in ("artemis", "kafka")
+        for side in SIDES
     }
     flips = [
         describe_flip(Flip(flip["question"], flip["to"], flip["recommendation"]), bank)

@@ -10,6 +10,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from advisor.engine import rules as engine_rules
+from advisor.engine import sides
 from advisor.engine.conditions import parse_condition
 
 
@@ -66,9 +67,9 @@ class RuleSet(models.Model):
     def is_published(self) -> bool:
         return self.state == self.State.PUBLISHED
 
-    def to_engine(self) -> engine_rules.RuleSet:
+    def to_engine(self) -> engine_rules.Rulebook:
         """The engine's immutable form of this ruleset and its rules."""
-        return engine_rules.RuleSet(
+        return engine_rules.Rulebook(
             version=self.version,
             dimensions=tuple(
                 engine_rules.Dimension(id=d["id"], title=d["title"]) for d in self.dimensions
@@ -80,8 +81,8 @@ class RuleSet(models.Model):
 
 class Rule(models.Model):
     class Side(models.TextChoices):
-        ARTEMIS = "artemis", "Message broker (Artemis)"
-        KAFKA = "kafka", "Event streaming (Kafka)"
+        ARTEMIS = sides.ARTEMIS, sides.SIDE_LABELS[sides.ARTEMIS]
+        KAFKA = sides.KAFKA, sides.SIDE_LABELS[sides.KAFKA]
 
     ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
     rule_id = models.SlugField(max_length=80)

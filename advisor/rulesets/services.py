@@ -24,6 +24,7 @@ from advisor.engine.answers import AnswersError, validate_answers
 from advisor.engine.bank import default_bank
 from advisor.engine.datafiles import DataFileError, parse_json_text
 from advisor.engine.scoring import Result, score
+from advisor.engine.sides import SIDE_LABELS
 from advisor.rulesets.models import Rule, RuleSet
 
 NO_PUBLISHED_RULES = (
@@ -38,7 +39,7 @@ class NoPublishedRules(LookupError):
 @transaction.atomic
 def ruleset_create(
     *,
-    ruleset: engine_rules.RuleSet,
+    ruleset: engine_rules.Rulebook,
     state: str = RuleSet.State.DRAFT,
     based_on: RuleSet | None = None,
     version: str | None = None,
@@ -97,10 +98,10 @@ def ruleset_load_default(*, path=engine_rules.DEFAULT_RULES_PATH) -> tuple[RuleS
         return ruleset_create(ruleset=ruleset, state=RuleSet.State.PUBLISHED), True
 
 
-_engine_cache: dict[tuple, engine_rules.RuleSet] = {}
+_engine_cache: dict[tuple, engine_rules.Rulebook] = {}
 
 
-def engine_ruleset_for(stored: RuleSet) -> engine_rules.RuleSet:
+def engine_ruleset_for(stored: RuleSet) -> engine_rules.Rulebook:
     """The engine form of a stored ruleset; published ones never change, so are cached."""
     if not stored.is_published:
         return stored.to_engine()
@@ -111,7 +112,7 @@ def engine_ruleset_for(stored: RuleSet) -> engine_rules.RuleSet:
     return cached
 
 
-def current_ruleset() -> tuple[RuleSet, engine_rules.RuleSet]:
+def current_ruleset() -> tuple[RuleSet, engine_rules.Rulebook]:
     """The current published ruleset, stored and in engine form; NoPublishedRules if none."""
     stored = RuleSet.objects.current()
     if stored is None:
@@ -140,7 +141,6 @@ IMPORTED_NOTE = "Imported from {name} (its version field: {version})."
 COPIED_NOTE = "Copied from {version}."
 
 VERSION_PATTERN = re.compile(r"^v(\d+)$")
-SIDE_LABELS = dict(Rule.Side.choices)
 
 
 def ruleset_next_version() -> str:

@@ -1,11 +1,12 @@
 """The `recommend`, `questions` and `load_rules` commands, as scripts use them."""
 
+import contextlib
 import io
 import json
 import sys
 
 import pytest
-from django.core.management import call_command
+from django.core.management import execute_from_command_line
 
 from advisor.models import RuleSet
 from tests.conftest import PUBLIC_PERSONAS_PATH
@@ -14,12 +15,14 @@ pytestmark = pytest.mark.django_db
 
 
 def run(*args, stdin: str | None = None, monkeypatch=None):
+    """The command as `manage.py` runs it: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     code = 0
     try:
-        call_command(*args, stdout=out, stderr=err)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            execute_from_command_line(["manage.py", *args])
     except SystemExit as exit_:
         code = exit_.code
     return code, out.getvalue(), err.getvalue()
@@ -84,11 +87,14 @@ def test_recommend_text_is_for_people(published_ruleset, persona_file):
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
-        ('{"throughput": "fast"}', 'error: throughput: "fast" is not allowed; allowed: "lt_1k"'),
-        ("{}", 'error: data_role: is required; allowed: "commands", "events", "both"'),
-        ('{"colour": 1}', "error: colour: 'colour' is not a question"),
-        ("[1, 2]", "error: answers: expected a JSON object"),
-        ("{nope", "error: standard input: invalid JSON at line 1, column 2"),
+        (
+            '{"throughput": "fast"}',
+            'throughput: "fast" is not allowed; allowed: "lt_1k"',
+        ),
+        ("{}", 'data_role: is required; allowed: "commands", "events", "both"'),
+        ('{"colour": 1}', "colour: 'colour' is not a question"),
+        ("[1, 2]", "answers: expected a JSON object"),
+        ("{nope", "standard input: invalid JSON at line 1, column 2"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(
@@ -99,7 +105,7 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(
     )
     assert code == 2
     assert out == ""
-    assert err.startswith(expected)
+    assert err.startswith(f"CommandError: {expected}")
     assert err.count("\n") <= 1 and "Traceback" not in err
 
 

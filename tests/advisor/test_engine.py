@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from advisor.engine import answers as answer_messages
 from advisor.engine.answers import AnswersError, validate_answers
-from advisor.engine.rules import RuleSet
+from advisor.engine.rules import Rulebook
 from advisor.engine.scoring import (
     alternative_answers,
     fired_rules,
@@ -232,7 +232,7 @@ def test_defaults_fill_questions_an_old_assessment_never_saw(bank, default_rules
 # -- weights ----------------------------------------------------------------------
 
 
-def reweighted(ruleset: RuleSet, factor: float) -> RuleSet:
+def reweighted(ruleset: Rulebook, factor: float) -> Rulebook:
     return ruleset.with_weights({rule.id: rule.weight * factor for rule in ruleset.rules})
 
 

@@ -180,6 +180,16 @@ def wait_for(database: Path, run_id: str, condition, workers: Workers) -> dict:
     pytest.fail(f"the run stayed {read_run(database, run_id)['status']}\n{workers.logs()}")
 
 
+def wait_until(condition) -> bool:
+    """Poll ``condition`` until it holds or the deadline passes; a bound, not a timing."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
 def test_a_run_whose_worker_is_killed_finishes_once_or_fails_never_stays_running(
     environment, workers, broker
 ):
@@ -207,7 +217,10 @@ def test_a_run_whose_worker_is_killed_finishes_once_or_fails_never_stays_running
     else:
         assert final["error"].strip(), "a failed run says why"
         assert final["metrics"] is None
-    # Nothing is left to deliver again: the finished run cannot be run a third time.
-    assert broker.llen("celery") == 0
-    assert broker.hlen("unacked") == 0
+    # Nothing is left to deliver again: the finished run cannot be run a third time. The
+    # worker acks the message after the task returns, so after the row is final: wait for it.
+    assert wait_until(lambda: broker.llen("celery") == 0 and broker.hlen("unacked") == 0), (
+        f"still queued: {broker.llen('celery')}, unacked: {broker.hlen('unacked')}\n"
+        + workers.logs()
+    )
     assert read_run(database, run_id) == final

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
 from advisor.demos.scenarios import ParameterError, get_scenario, validate_parameters
@@ -38,26 +38,23 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", choices=["json", "text"], default="text")
 
-    def fail(self, message: str) -> None:
-        # One line on stderr and exit 2, like `recommend`: scripts read it, people see no trace.
-        self.stderr.write(f"error: {message}")
-        sys.exit(2)
-
     def handle(self, *args, **options):
         raw = {}
         for item in options["param"]:
             name, equals, value = item.partition("=")
             if not equals or not name.strip():
-                self.fail(BAD_PARAM.format(raw=item))
+                raise CommandError(BAD_PARAM.format(raw=item), returncode=2)
             raw[name.strip()] = value
         try:
             get_scenario(options["scenario"])
             parameters = validate_parameters(options["scenario"], raw)
             get_engine(options["engine"])
         except ParameterError as error:
-            self.fail(f"{error.field}: {error.message}" if error.field else error.message)
+            raise CommandError(
+                f"{error.field}: {error.message}" if error.field else error.message, returncode=2
+            ) from None
         except EngineError as error:
-            self.fail(f"engine: {error}")
+            raise CommandError(f"engine: {error}", returncode=2) from None
         show_progress = options["format"] == "text" and sys.stderr.isatty()
         try:
             metrics = run_scenario(
@@ -67,9 +64,9 @@ class Command(BaseCommand):
                 progress=self.progress if show_progress else None,
             )
         except (EngineError, Cancelled) as error:
-            self.fail(f"the run failed: {error}")
+            raise CommandError(f"the run failed: {error}", returncode=2) from None
         except KeyboardInterrupt:
-            self.fail("interrupted")
+            raise CommandError("interrupted", returncode=2) from None
         if show_progress:
             sys.stderr.write("\r\033[K")
         if options["format"] == "json":

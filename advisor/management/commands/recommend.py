@@ -3,17 +3,17 @@
 import json
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from advisor.engine.answers import AnswersError
 from advisor.engine.bank import QuestionBank, default_bank
 from advisor.engine.describe import (
-    SIDE_NAMES,
     describe_flip,
     describe_weight_flip,
     outcome_label,
 )
 from advisor.engine.scoring import Result, recommend
+from advisor.engine.sides import SIDE_NAMES, SIDES
 from advisor.rulesets.services import NoPublishedRules, current_ruleset
 
 TOP_REASONS = 5
@@ -26,11 +26,6 @@ class Command(BaseCommand):
         parser.add_argument("answers", help="A JSON answers file, or - for standard input.")
         parser.add_argument("--format", choices=["json", "text"], default="text")
 
-    def fail(self, message: str) -> None:
-        # One line on stderr and exit 2: scripts read it, people are not shown a traceback.
-        self.stderr.write(f"error: {message}")
-        sys.exit(2)
-
     def read_answers(self, source: str):
         try:
             if source == "-":
@@ -39,24 +34,28 @@ class Command(BaseCommand):
                 with open(source, encoding="utf-8") as handle:
                     text = handle.read()
         except OSError as error:
-            self.fail(f"{source}: cannot be read ({error.strerror})")
+            raise CommandError(
+                f"{source}: cannot be read ({error.strerror})", returncode=2
+            ) from None
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
             name = "standard input" if source == "-" else source
-            self.fail(f"{name}: invalid JSON at line {error.lineno}, column {error.colno}")
+            raise CommandError(
+                f"{name}: invalid JSON at line {error.lineno}, column {error.colno}", returncode=2
+            ) from None
 
     def handle(self, *args, **options):
         raw = self.read_answers(options["answers"])
         try:
             _, ruleset = current_ruleset()
         except NoPublishedRules as error:
-            self.fail(str(error))
+            raise CommandError(str(error), returncode=2) from None
         bank = default_bank()
         try:
             result = recommend(raw, ruleset, bank)
         except AnswersError as error:
-            self.fail(error.first_line())
+            raise CommandError(error.first_line(), returncode=2) from None
         if options["format"] == "json":
             self.stdout.write(json.dumps(result.to_data(), indent=2, ensure_ascii=False))
         else:
@@ -76,7 +75,7 @@ def render_text(result: Result, bank: QuestionBank) -> str:
             lines.append(
                 f"Decisive needs only {SIDE_NAMES[side]} meets natively: {', '.join(needs)}"
             )
-    for side in ("artemis", "kafka"):
+    for side in SIDES:
         reasons = result.reasons_for(side)[:TOP_REASONS]
         lines.append("")
         lines.append(

@@ -1,7 +1,9 @@
 """Each scenario shows the direction its trade-off predicts, on small fast workloads.
 
-Directions only: no timed assertions (speed figures live in benchmarks/). Each scenario
-runs once per module and the tests read its metrics document.
+Only what cannot flip on a loaded machine is asserted: counts, bounds and the order of
+events. Comparisons of measured rates and latencies between the sides are printed by
+``benchmarks/demo_directions.py`` instead. Each scenario runs once per module and the
+tests read its metrics document.
 """
 
 import json
@@ -73,8 +75,7 @@ def test_durability_fsync_side_loses_nothing_acked_and_page_cache_side_does(docu
     assert findings["broker"]["acked_not_durable_at_crash"] == 0
     assert findings["log"]["acked_not_durable_at_crash"] > 0
     assert broker["max_acked_not_durable"] == 0
-    assert broker["publish_rate"] < log["publish_rate"]
-    assert broker["publish_latency_ms"]["p50"] > log["publish_latency_ms"]["p50"]
+    assert log["max_acked_not_durable"] > 0
 
 
 def test_exactly_once_designs_survive_kills_and_the_naive_consumer_repeats_work(documents):
@@ -91,8 +92,10 @@ def test_exactly_once_designs_survive_kills_and_the_naive_consumer_repeats_work(
 def test_push_holds_the_producer_back_while_pull_lets_the_backlog_grow(documents):
     push, pull = documents["push_pull"]["sides"]["broker"], documents["push_pull"]["sides"]["log"]
 
-    assert push["max_backlog"] < pull["max_backlog"]
-    assert push["send_delay_ms"]["p99"] > pull["send_delay_ms"]["p99"]
+    # The broker's buffer and the consumer's prefetch window bound the push backlog,
+    # however fast or slow the machine; the pulled log's backlog has no such bound.
+    bound = SMALL["push_pull"]["broker_buffer"] + SMALL["push_pull"]["prefetch"]
+    assert push["max_backlog"] <= bound
     assert push["consumed"] == pull["consumed"] == 200
 
 
@@ -100,7 +103,6 @@ def test_latency_grows_with_hops_when_the_cluster_forwards(documents):
     by_hops = documents["clustering"]["sides"]["broker"]["latency_by_hops"]
 
     assert list(by_hops) == ["0", "1", "2"]
-    assert by_hops["2"]["p50"] > by_hops["0"]["p50"]
     assert len(documents["clustering"]["sides"]["log"]["latency_by_leader_node"]) == 3
 
 

@@ -6,7 +6,8 @@ on stdin: the node it forwards to. A connection starts with its role:
 - ``PRODUCER``: lines ``M DEST ID SENT BODY``; the node accepts each one, delivers or
   forwards it, then answers ``A`` (the producer's acknowledgement).
 - ``PEER``: the same lines from the previous node, without acknowledgements.
-- ``CONSUMER``: the node delivers lines addressed to it here (the latest consumer wins).
+- ``CONSUMER``: the node answers ``READY``, then delivers lines addressed to it here (the
+  latest consumer wins).
 
 A line addressed to this node goes to its consumer; any other goes one hop onwards.
 """
@@ -59,6 +60,8 @@ class Node:
             if role == "CONSUMER":
                 with self.lock:
                     self.consumer = writer
+                    writer.write("READY\n")
+                    writer.flush()
                 reader.read()  # hold the connection until the consumer leaves
                 return
             for line in reader:

@@ -53,6 +53,11 @@ class Delivery:
 
     def __init__(self, port: int, expected: int):
         self.connection, self.reader, _ = _connect(port, "CONSUMER")
+        # The node answers once the consumer is registered: no message can arrive before.
+        self.connection.settimeout(START_TIMEOUT_S)
+        if self.reader.readline().strip() != "READY":
+            raise EngineError(f"the node on port {port} did not register the consumer")
+        self.connection.settimeout(None)
         self.expected = expected
         self.received: dict[int, float] = {}
         self.complete = threading.Event()
@@ -102,7 +107,6 @@ def _probe(
 ) -> dict:
     """Send ``count`` messages at a fixed rate (target 0: pipelined, unthrottled)."""
     delivery = Delivery(consumer_port, count)
-    time.sleep(0.01)  # let the node register the consumer before the first message
     connection, reader, writer = _connect(producer_port, "PRODUCER")
     intended, sent, acked = [], [], []
     acknowledgements = []
