@@ -47,6 +47,11 @@ def rules_url(ruleset: RuleSet) -> str:
     return reverse("admin:advisor_rule_changelist") + f"?ruleset__id__exact={ruleset.pk}"
 
 
+def page_context(request: HttpRequest, model_admin: RuleSetAdmin) -> dict:
+    """What every admin page's template expects: the site's context and the model's options."""
+    return {**model_admin.admin_site.each_context(request), "opts": model_admin.opts}
+
+
 def check_can_create(request: HttpRequest) -> None:
     if not request.user.has_perm("advisor.add_ruleset"):
         raise PermissionDenied
@@ -108,8 +113,7 @@ def impact_view(request: HttpRequest, model_admin: RuleSetAdmin, object_id: str)
         draft=draft, assessments=Assessment.objects.submitted().order_by("submitted_at", "pk")
     )
     context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
+        **page_context(request, model_admin),
         "original": draft,
         "title": f"Impact of publishing {draft.version}",
         "impact": impact,
@@ -126,8 +130,7 @@ def changes_view(request: HttpRequest, model_admin: RuleSetAdmin, object_id: str
     if not model_admin.has_view_or_change_permission(request, ruleset):
         raise PermissionDenied
     context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
+        **page_context(request, model_admin),
         "original": ruleset,
         "title": f"Weight changes in {ruleset.version}",
         "changes": rulesets.ruleset_rule_changes(ruleset=ruleset),
@@ -165,8 +168,7 @@ def import_view(request: HttpRequest, model_admin: RuleSetAdmin) -> HttpResponse
             )
             return open_draft(draft)
     context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
+        **page_context(request, model_admin),
         "title": "Import a rules file as a new draft",
         "form": form,
     }

@@ -5,6 +5,9 @@ import os
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+# How long a test waits for the charts to be drawn: a bound, never a speed assertion
+# (parsing plotly.js takes seconds on a loaded two-core machine).
+CHART_WAIT_MS = 30_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from advisor.engine.bank import default_bank
+from tests.browser.conftest import CHART_WAIT_MS
 from tests.conftest import load_personas
 
 PERSONAS = load_personas()
@@ -54,7 +55,8 @@ def test_full_walk_from_landing_page_to_recommendation(page):
     expect(page.locator(".verdict h1")).to_have_text("Both, each for its role")
     expect(page).to_have_url(re.compile(r"/reports/[0-9a-f-]+/$"))
     # Plotly drew both charts from the locally served plotly.js.
-    expect(page.locator("[data-plotly] .main-svg").first).to_be_visible()
+    # A bound, not a speed check: plotly.js takes seconds to parse on a loaded machine.
+    expect(page.locator("[data-plotly] .main-svg").first).to_be_visible(timeout=CHART_WAIT_MS)
     assert page.locator("[data-plotly]").evaluate_all("els => els.every(e => e.dataset.drawn)")
     expect(page.locator("#rule-xa-needs-broker")).to_contain_text("T3 Exactly-once")
 

@@ -4,6 +4,7 @@ from playwright.sync_api import expect
 
 from advisor.reports.sharing import share_link_create
 from questionnaire.services import assessment_create, assessment_submit
+from tests.browser.conftest import CHART_WAIT_MS
 from tests.conftest import load_personas
 
 
@@ -22,7 +23,7 @@ def test_a_share_link_opens_in_a_fresh_browser_with_the_same_verdict_and_charts(
     assert response.headers["referrer-policy"] == "no-referrer"
     expect(shared.locator(".verdict h1")).to_have_text("Both, each for its role")
     expect(shared.locator(".scorebar")).to_contain_text("Broker 59.4")
-    expect(shared.locator("[data-plotly] .main-svg").first).to_be_visible()
+    expect(shared.locator("[data-plotly] .main-svg").first).to_be_visible(timeout=CHART_WAIT_MS)
     expect(shared.locator("#share")).to_have_count(0)
     assert all(url.startswith(page.base_url) for url in requests), requests
     assert fresh.cookies() == []
