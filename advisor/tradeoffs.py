@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from advisor.engine.knowledge import ARTICLE_URL
 from advisor.engine.knowledge import tradeoffs as tradeoff_entries
 
 
@@ -18,5 +19,6 @@ def tradeoffs(request: HttpRequest) -> TemplateResponse:
         {
             "article": [entry for entry in entries if entry.kind == "article"],
             "expert": [entry for entry in entries if entry.kind == "expert"],
+            "article_url": ARTICLE_URL,
         },
     )

@@ -46,7 +46,9 @@ def step_url(assessment: Assessment, section: Section) -> str:
 
 def progress(bank: QuestionBank, answers: dict) -> tuple[int, int]:
     shown = bank.shown_questions(answers)
-    return sum(1 for question in shown if question.id in answers), len(shown)
+    # An optional question counts once answered; left out, its neutral default applies.
+    counted = [q for q in shown if not q.optional or q.id in answers]
+    return sum(1 for question in counted if question.id in answers), len(counted)
 
 
 @require_GET
@@ -192,7 +194,7 @@ def missing_answers(assessment: Assessment, questions) -> dict[str, str]:
     return {
         q.id: PLEASE_ANSWER
         for q in questions
-        if q.is_shown(assessment.answers) and q.id not in assessment.answers
+        if q.is_shown(assessment.answers) and q.id not in assessment.answers and not q.optional
     }
 
 

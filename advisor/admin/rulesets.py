@@ -93,7 +93,7 @@ class RuleAdmin(SimpleHistoryAdmin):
     )
     list_display_links = ("rule_id",)
     list_editable = ("weight", "enabled")
-    list_filter = ("ruleset", "favours", "dimension", "enabled", "decisive")
+    list_filter = ("ruleset", "favours", "dimension", "enabled", "decisive", "group")
     list_select_related = ("ruleset",)
     list_per_page = 200
     search_fields = ("rule_id", "title", "rationale")
@@ -111,6 +111,8 @@ class RuleAdmin(SimpleHistoryAdmin):
                     "dimension",
                     "points",
                     "decisive",
+                    "group",
+                    "refuted_by",
                     "rationale",
                     "citation_list",
                     "caveat",

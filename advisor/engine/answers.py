@@ -80,7 +80,9 @@ def validate_answers(
     - an answer to a hidden question is dropped, whatever it holds;
     - a missing answer is an error when ``require_all``, takes the question's default
       when ``fill_defaults`` (assessments saved before a question existed), and is
-      otherwise left out (a half-filled questionnaire).
+      otherwise left out (a half-filled questionnaire);
+    - an optional question left out of a complete answers file takes its default, so
+      every answers file valid before the question existed stays valid.
     """
     if not isinstance(raw, Mapping):
         raise AnswersError({"answers": NOT_AN_OBJECT})
@@ -95,7 +97,7 @@ def validate_answers(
         if not question.is_shown(answers):
             continue
         if question.id not in raw:
-            if fill_defaults:
+            if fill_defaults or (question.optional and require_all):
                 answers[question.id] = question.default
             elif require_all:
                 missing[question.id] = REQUIRED.format(allowed=allowed_values(question))

@@ -48,6 +48,9 @@ class Question:
     default: Any
     shown_when: Condition | None = None
     exclusive: str | None = None  # a multi-choice value that excludes the others
+    # An optional question may be left out of an answers file: its default (neutral,
+    # moving no score) is used. Questions added after the contract are optional.
+    optional: bool = False
 
     @property
     def values(self) -> tuple[Any, ...]:
@@ -191,7 +194,10 @@ def parse_bank(data: Any, path: Path) -> QuestionBank:
             default=None,
             shown_when=shown_when,
             exclusive=raw.get("exclusive"),
+            optional=raw.get("optional", False),
         )
+        if not isinstance(question.optional, bool):
+            raise DataFileError(path, entry, "optional", "expected true or false")
         if question.exclusive is not None and (
             kind != "multi" or not question.option(question.exclusive)
         ):

@@ -20,7 +20,8 @@ from advisor.engine.datafiles import DATA_DIR, DataFileError, read_data_file
 from advisor.engine.sides import SIDES
 
 DEFAULT_RULES_PATH = DATA_DIR / "rules.json"
-CITATION_PATTERN = re.compile(r"^[TM][1-8]$")
+CITATION_PATTERN = re.compile(r"^(T[1-8]|M([1-9]|1[0-3]))$")
+GROUP_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 RULE_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 WEIGHT_MIN, WEIGHT_MAX = 0.0, 10.0
 POINTS_MIN, POINTS_MAX = 1, 20
@@ -46,10 +47,21 @@ class Rule:
     citations: tuple[str, ...]
     caveat: str = ""
     enabled: bool = True
+    # Rules that express one underlying fact share a group: only the strongest fired
+    # rule of a group counts, the others explain it (the fact is counted once).
+    group: str = ""
+    # A rule that states a claim of the 2023 article which 2026 practice refutes names
+    # the M entry that refutes it: it is shown with that correction and moves no score.
+    refuted_by: str = ""
 
     @property
     def weighted_points(self) -> float:
         return self.weight * self.points if self.enabled else 0.0
+
+    @property
+    def scores(self) -> bool:
+        """Whether this rule can move a score at all (enabled, weighted, not refuted)."""
+        return self.enabled and self.weight > 0 and not self.refuted_by
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,17 @@ def parse_rule(
         or not citations
         or not all(isinstance(c, str) and CITATION_PATTERN.match(c) for c in citations)
     ):
-        raise DataFileError(path, entry, "citations", "expected a non-empty list of T1-T8 / M1-M8")
+        raise DataFileError(path, entry, "citations", "expected a non-empty list of T1-T8 / M1-M13")
+    group = raw.get("group", "")
+    if not isinstance(group, str) or (group and not GROUP_PATTERN.match(group)):
+        raise DataFileError(path, entry, "group", "expected a slug such as 'kafka-shop'")
+    refuted_by = raw.get("refuted_by", "")
+    if not isinstance(refuted_by, str) or (
+        refuted_by and not (refuted_by.startswith("M") and CITATION_PATTERN.match(refuted_by))
+    ):
+        raise DataFileError(path, entry, "refuted_by", "expected an M entry such as 'M11'")
+    if refuted_by and decisive:
+        raise DataFileError(path, entry, "decisive", "a refuted claim cannot be a decisive need")
     if "when" not in raw:
         raise DataFileError(path, entry, "when", "is missing")
     try:
@@ -154,6 +176,8 @@ def parse_rule(
         citations=tuple(citations),
         caveat=caveat,
         enabled=enabled,
+        group=group,
+        refuted_by=refuted_by,
     )
 
 
@@ -186,6 +210,14 @@ def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> Rulebook:
         rule = parse_rule(raw, index=index, bank=bank, dimensions=dimension_ids, path=path)
         if rule.id in {existing.id for existing in rules}:
             raise DataFileError(path, f"rule '{rule.id}'", "id", "duplicate rule id")
+        mates = [existing for existing in rules if rule.group and existing.group == rule.group]
+        if mates and mates[0].favours != rule.favours:
+            raise DataFileError(
+                path,
+                f"rule '{rule.id}'",
+                "group",
+                f"group '{rule.group}' favours {mates[0].favours}; one fact favours one side",
+            )
         rules.append(rule)
     return Rulebook(
         version=version.strip(),
@@ -217,6 +249,10 @@ def rule_to_data(rule: Rule) -> dict:
     }
     if not rule.enabled:
         data["enabled"] = False
+    if rule.group:
+        data["group"] = rule.group
+    if rule.refuted_by:
+        data["refuted_by"] = rule.refuted_by
     return data
 
 

@@ -1,11 +1,21 @@
 """Scoring answers against a ruleset, and the flips that would change the verdict.
 
-Each side's raw score is the sum of weight x points of its rules that fire. Scores
-are shares of the total, on 0-100, so two answer sets compare and multiplying every
-weight by the same factor changes nothing. `hybrid` when each side holds a decisive
-need that fired (a rule of weight > 0 marked decisive); otherwise the higher score
-wins, and a margin under the ruleset's `close_call_margin` is reported as a close
-call with its flips.
+Each side's raw score is the sum of weight x points of its rules that fire, where
+- rules that express one underlying fact share a ``group`` and count once: the
+  strongest fired rule of a group counts, the others explain it;
+- a rule that states a refuted claim of the 2023 article (``refuted_by``) is shown
+  with its correction and counts nothing.
+Scores are shares of the total, on 0-100, so two answer sets compare and multiplying
+every weight by the same factor changes nothing.
+
+A decisive need (a rule marked decisive that fired with weight > 0) binds:
+- both sides hold one: ``hybrid``;
+- one side holds one: that side, or ``hybrid`` when the other side leads on points by
+  at least the close-call margin; never the other side;
+- neither: the higher score wins (a tie goes to the broker).
+A margin under the ruleset's ``close_call_margin`` is reported as a close call with
+its flips. A hybrid verdict (and Kafka with an edge front end) carries the split:
+which flows go where and the bridge between them.
 """
 
 from __future__ import annotations
@@ -37,6 +47,28 @@ class Reason:
     why: str
     citations: tuple[str, ...]
     caveat: str
+    counted: bool = True  # False: outranked in its group, or a refuted claim
+    group: str = ""
+    explains: str = ""  # the rule of the same group that counts in its place
+    refuted_by: str = ""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Which flows go to which platform, and the bridge between them."""
+
+    kind: str  # "hybrid" (both, each for its role) or "edge" (Kafka with a broker in front)
+    broker: tuple[str, ...]
+    kafka: tuple[str, ...]
+    bridge: str
+
+    def to_data(self) -> dict:
+        return {
+            "kind": self.kind,
+            "broker": list(self.broker),
+            "kafka": list(self.kafka),
+            "bridge": self.bridge,
+        }
 
 
 @dataclass(frozen=True)
@@ -68,6 +100,7 @@ class Result:
     answers: dict[str, Any] = field(default_factory=dict)
     flips: tuple[Flip, ...] = ()
     weight_flips: tuple[WeightFlip, ...] = ()
+    split: Split | None = None
 
     def reasons_for(self, side: str) -> list[Reason]:
         return [reason for reason in self.reasons if reason.favours == side]
@@ -95,6 +128,7 @@ class Result:
                 for flip in self.flips
             ],
             "weight_flips": [asdict(flip) for flip in self.weight_flips],
+            "split": self.split.to_data() if self.split else None,
             "answers": dict(self.answers),
         }
 
@@ -103,33 +137,152 @@ def fired_rules(answers: Mapping[str, Any], ruleset: Rulebook) -> list[Rule]:
     return [rule for rule in ruleset.rules if rule.enabled and rule.when.evaluate(answers)]
 
 
-def _decide(
-    fired: Iterable[Rule], weights: Mapping[str, float] | None = None
-) -> tuple[str, dict[str, float]]:
-    """The verdict and the raw points per side of a set of fired rules."""
+@dataclass(frozen=True)
+class Tally:
+    """What a set of fired rules adds up to, before shares are taken."""
+
+    raw: dict[str, float]  # weighted points that count, per side
+    decisive: dict[str, list[str]]  # fired decisive needs, per side
+    counted: dict[str, float]  # rule id -> weighted points that count
+    explained_by: dict[str, str]  # rule id -> the rule of its group that counts instead
+
+
+def tally(fired: Iterable[Rule], weights: Mapping[str, float] | None = None) -> Tally:
+    """Add up fired rules, counting each group's strongest rule once and no refuted claim."""
     raw = dict.fromkeys(SIDES, 0.0)
-    decisive = dict.fromkeys(SIDES, False)
+    decisive: dict[str, list[str]] = {side: [] for side in SIDES}
+    strongest: dict[str, tuple[float, Rule]] = {}
+    candidates: list[tuple[float, Rule]] = []
     for rule in fired:
         weight = weights.get(rule.id, rule.weight) if weights else rule.weight
-        if weight <= 0:
+        if weight <= 0 or rule.refuted_by:
             continue
-        raw[rule.favours] += weight * rule.points
-        decisive[rule.favours] = decisive[rule.favours] or rule.decisive
-    if all(decisive.values()):
-        return HYBRID, raw
+        if rule.decisive:
+            decisive[rule.favours].append(rule.id)
+        points = weight * rule.points
+        candidates.append((points, rule))
+        if rule.group and (rule.group not in strongest or points > strongest[rule.group][0]):
+            strongest[rule.group] = (points, rule)
+    counted: dict[str, float] = {}
+    explained_by: dict[str, str] = {}
+    for points, rule in candidates:
+        if rule.group and strongest[rule.group][1].id != rule.id:
+            explained_by[rule.id] = strongest[rule.group][1].id
+            continue
+        counted[rule.id] = points
+        raw[rule.favours] += points
+    return Tally(raw=raw, decisive=decisive, counted=counted, explained_by=explained_by)
+
+
+def share_margin(raw: Mapping[str, float]) -> float:
+    """The points between the two sides' shares of 100."""
+    total = raw["artemis"] + raw["kafka"]
+    return 100.0 * abs(raw["artemis"] - raw["kafka"]) / total if total else 0.0
+
+
+def verdict(totals: Tally, close_call_margin: float) -> str:
+    """The recommendation for a tally: decisive needs bind, then points decide."""
+    raw = totals.raw
+    holders = [side for side in SIDES if totals.decisive[side]]
+    if len(holders) == 2:
+        return HYBRID
+    if len(holders) == 1:
+        side = holders[0]
+        # The other side cannot take a need only this side meets: at most both run.
+        if raw[other_side(side)] > raw[side] and share_margin(raw) >= close_call_margin:
+            return HYBRID
+        return side
     if raw["kafka"] > raw["artemis"]:
-        return "kafka", raw
-    if raw["artemis"] > raw["kafka"]:
-        return "artemis", raw
-    # A tie: the side that holds a decisive need, else the broker, whose guarantees
-    # the article calls the safe default for business-critical delivery (T7).
-    return ("kafka" if decisive["kafka"] else "artemis"), raw
+        return "kafka"
+    # A tie goes to the broker, whose guarantees the article calls the safe default
+    # for business-critical delivery (T7).
+    return "artemis"
+
+
+def _decide(
+    fired: Iterable[Rule], margin: float, weights: Mapping[str, float] | None = None
+) -> tuple[str, Tally]:
+    totals = tally(fired, weights)
+    return verdict(totals, margin), totals
+
+
+MQTT_EDGE = (
+    "An MQTT edge: a broker with an MQTT acceptor (Artemis has one) takes the device "
+    "connections, and Kafka Connect with an MQTT source connector, or an Apache Camel "
+    "route (MQTT to Kafka), moves their records into Kafka topics."
+)
+JMS_BRIDGE = (
+    "Kafka Connect JMS source and sink connectors (some, such as Confluent's, need a "
+    "commercial licence) or Apache Camel routes (camel-jms to camel-kafka). The Artemis "
+    "JMS bridge cannot do it: it links two JMS providers, and Kafka is not one."
+)
+AMQP_EDGE = (
+    "An AMQP edge: the broker takes the partners' AMQP, STOMP or JMS connections, and "
+    "Apache Camel routes (camel-amqp to camel-kafka) or Kafka Connect move the records "
+    "into Kafka topics."
+)
+EDGE_BROKER_FLOW = {
+    "mqtt": "Device connections over MQTT, at the edge",
+    "amqp": "Partner connections over AMQP, STOMP or JMS, at the edge",
+}
+SPLIT_FLOWS = 4
+
+
+def _edge(answers: Mapping[str, Any]) -> str:
+    """'mqtt', 'amqp' or '' for the protocol the edge speaks that Kafka does not."""
+    edge = answers.get("edge_protocols")
+    protocols = answers.get("protocols") or []
+    cannot = answers.get("kafka_clients_ok") in ("some_cannot", "no")
+    if edge == "mqtt_devices" or (cannot and "mqtt" in protocols):
+        return "mqtt"
+    if edge == "partner_amqp" or (cannot and {"amqp", "stomp", "openwire"} & set(protocols)):
+        return "amqp"
+    return ""
+
+
+# Dimensions that say which flows need what; durability, clustering, cloud and operations
+# are properties of a whole platform, not of a flow.
+FLOW_DIMENSIONS = ("workload", "delivery", "routing", "consumption", "clients")
+
+
+def _flows(reasons: Iterable[Reason], side: str) -> tuple[str, ...]:
+    mine = [
+        r
+        for r in reasons
+        if r.favours == side
+        and (r.decisive or (r.counted and r.dimension in FLOW_DIMENSIONS))
+        and not r.refuted_by
+    ]
+    mine.sort(key=lambda r: (not r.decisive, -r.points, r.rule))
+    return tuple(dict.fromkeys(r.title for r in mine))[:SPLIT_FLOWS]
+
+
+def split_for(
+    answers: Mapping[str, Any], recommendation: str, reasons: Iterable[Reason]
+) -> Split | None:
+    """The split of a hybrid verdict, or of Kafka with a broker at the edge."""
+    reasons = list(reasons)
+    edge = _edge(answers)
+    if recommendation == "kafka" and edge:
+        bridge = MQTT_EDGE if edge == "mqtt" else AMQP_EDGE
+        return Split("edge", (EDGE_BROKER_FLOW[edge],), _flows(reasons, "kafka"), bridge)
+    if recommendation != HYBRID:
+        return None
+    jms = answers.get("xa_transactions") is True or bool(
+        {"jms", "openwire"} & set(answers.get("protocols") or [])
+    )
+    bridge = MQTT_EDGE if edge == "mqtt" else JMS_BRIDGE if jms else AMQP_EDGE
+    broker = _flows(reasons, "artemis")
+    if edge and not any(r.rule.startswith("edge-") and r.favours == "artemis" for r in reasons):
+        broker = (*broker, EDGE_BROKER_FLOW[edge])
+    return Split("hybrid", broker, _flows(reasons, "kafka"), bridge)
 
 
 def score(answers: Mapping[str, Any], ruleset: Rulebook) -> Result:
     """Score validated answers (as `validate_answers` returns them). No flips."""
     fired = fired_rules(answers, ruleset)
-    recommendation, raw = _decide(fired)
+    recommendation, totals = _decide(fired, ruleset.close_call_margin)
+    raw = totals.raw
     total = raw["artemis"] + raw["kafka"]
 
     def share(points: float) -> float:
@@ -140,17 +293,15 @@ def score(answers: Mapping[str, Any], ruleset: Rulebook) -> Result:
         if total
         else dict.fromkeys(SIDES, 50.0)
     )
-    margin = round(abs(share(raw["artemis"]) - share(raw["kafka"])), 1) if total else 0.0
+    margin = round(share_margin(raw), 1)
     dimensions = {dimension.id: dict.fromkeys(SIDES, 0.0) for dimension in ruleset.dimensions}
     reasons = []
-    decisive_needs: dict[str, list[str]] = {side: [] for side in SIDES}
     for rule in fired:
         if rule.weight <= 0:
             continue
-        contribution = share(rule.weight * rule.points)
+        counted = rule.id in totals.counted
+        contribution = share(totals.counted[rule.id]) if counted else 0.0
         dimensions[rule.dimension][rule.favours] += contribution
-        if rule.decisive:
-            decisive_needs[rule.favours].append(rule.id)
         reasons.append(
             Reason(
                 rule=rule.id,
@@ -160,13 +311,17 @@ def score(answers: Mapping[str, Any], ruleset: Rulebook) -> Result:
                 points=round(contribution, 1),
                 weight=rule.weight,
                 base_points=rule.points,
-                decisive=rule.decisive,
+                decisive=rule.decisive and not rule.refuted_by,
                 why=rule.rationale,
                 citations=rule.citations,
                 caveat=rule.caveat,
+                counted=counted,
+                group=rule.group,
+                explains=totals.explained_by.get(rule.id, ""),
+                refuted_by=rule.refuted_by,
             )
         )
-    reasons.sort(key=lambda reason: (-reason.points, reason.rule))
+    reasons.sort(key=lambda reason: (not reason.counted, -reason.points, reason.rule))
     return Result(
         recommendation=recommendation,
         scores=scores,
@@ -178,8 +333,9 @@ def score(answers: Mapping[str, Any], ruleset: Rulebook) -> Result:
             for name, sides in dimensions.items()
         },
         reasons=tuple(reasons),
-        decisive_needs=decisive_needs,
+        decisive_needs={side: list(rules) for side, rules in totals.decisive.items()},
         answers=dict(answers),
+        split=split_for(answers, recommendation, reasons),
     )
 
 
@@ -219,9 +375,9 @@ def answer_flips(
             changed = validate_answers(
                 {**answers, question.id: alternative}, bank, require_all=False, fill_defaults=True
             )
-            verdict, _ = _decide(fired_rules(changed, ruleset))
-            if verdict != recommendation:
-                flips.append(Flip(question.id, alternative, verdict, from_value=current))
+            changed_verdict, _ = _decide(fired_rules(changed, ruleset), ruleset.close_call_margin)
+            if changed_verdict != recommendation:
+                flips.append(Flip(question.id, alternative, changed_verdict, from_value=current))
     return flips
 
 
@@ -232,11 +388,14 @@ def weight_flips(
     from advisor.engine.rules import WEIGHT_MAX, WEIGHT_MIN
 
     fired = fired_rules(answers, ruleset)
-    _, raw = _decide(fired)
+    margin = ruleset.close_call_margin
+    _, totals = _decide(fired, margin)
+    raw = totals.raw
     flips = []
     for rule in fired:
-        other = other_side(rule.favours)
-        lead = raw[rule.favours] - raw[other]
+        if rule.refuted_by:
+            continue  # a refuted claim moves no score, whatever its weight
+        lead = raw[rule.favours] - raw[other_side(rule.favours)]
         candidates = {WEIGHT_MIN, WEIGHT_MAX}
         crossing = rule.weight - lead / rule.points
         for rounded in (
@@ -248,9 +407,9 @@ def weight_flips(
                     candidates.add(round(candidate, 1))
         best = None
         for candidate in sorted(candidates, key=lambda weight: abs(weight - rule.weight)):
-            verdict, _ = _decide(fired, {rule.id: candidate})
-            if verdict != recommendation:
-                best = WeightFlip(rule.id, rule.weight, candidate, verdict)
+            changed_verdict, _ = _decide(fired, margin, {rule.id: candidate})
+            if changed_verdict != recommendation:
+                best = WeightFlip(rule.id, rule.weight, candidate, changed_verdict)
                 break
         if best:
             flips.append(best)

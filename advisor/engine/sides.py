@@ -24,7 +24,7 @@ OUTCOME_PRODUCTS = {
 OPTION_TITLES = {
     ARTEMIS: "A message broker: Apache ActiveMQ Artemis (Red Hat AMQ Broker)",
     KAFKA: "An event-streaming platform: Apache Kafka (Red Hat Streams for Apache Kafka)",
-    HYBRID: "Both, each for its role, bridged (Kafka Connect JMS connectors or Apache Camel)",
+    HYBRID: "Both, each for its role, bridged (Kafka Connect, Apache Camel or an edge broker)",
 }
 # Inside a sentence ("Top reasons for the broker (Artemis)"), a list heading, a form label,
 # and a table cell.

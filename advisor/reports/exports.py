@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from advisor.engine.bank import default_bank
 from advisor.engine.knowledge import tradeoffs
@@ -21,7 +23,9 @@ from advisor.engine.sides import (
     other_side,
 )
 from advisor.reports.models import Report
+from advisor.reports.presentation import report_starting_configuration
 from advisor.reports.sections import report_sections, sections_export
+from advisor.templatetags.advisor_tags import lower_first
 
 TOP = 5
 
@@ -30,6 +34,7 @@ def report_json(report: Report) -> dict:
     """The `recommend` command's JSON (the stored result) plus metadata and demo runs."""
     return {
         **report.result,
+        "starting_configuration": report_starting_configuration(report),
         "report": {
             "id": str(report.pk),
             "title": report.title,
@@ -45,22 +50,68 @@ def report_json_text(report: Report) -> str:
     return json.dumps(report_json(report), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
-    """An Architecture Decision Record in the MADR layout, from the report's snapshot."""
+# An ADR's words for a side: as a sentence's subject, and inside a sentence.
+ADR_SIDE_NAMES = {"artemis": "The broker", "kafka": "Kafka"}
+ADR_SIDE_SUBJECTS = {"artemis": "the broker", "kafka": "Kafka"}
+ADR_CONFIG_TITLES = {"artemis": "The broker (Artemis)", "kafka": "Kafka"}
+PROS_PER_OPTION = 8
+HYBRID_GOOD = "each platform takes the flows it is built for, as the split says"
+HYBRID_BAD = (
+    "two platforms and the bridge between them must be run, secured, monitored and upgraded"
+)
+
+
+def _counted(reasons: list[dict]) -> list[dict]:
+    """Reasons that carry points: not refuted, not explained by a stronger rule of a group."""
+    return [r for r in reasons if r.get("counted", True) and not r.get("refuted_by")]
+
+
+def _con(reason: dict, other_name: str) -> str:
+    """A con that keeps to the facts: only a decisive need is one this option cannot meet;
+    any other reason is served better by the other option (its caveat may say how)."""
+    cites = ", ".join(reason["citations"])
+    title = lower_first(reason["title"])
+    if reason.get("decisive"):
+        return f"it cannot meet this need natively: {title} ({cites})"
+    return f"{other_name} serves this need better: {title} ({cites})"
+
+
+def _source_link(citation: str, entry) -> str:
+    if settings.SITE_URL:
+        return f"{settings.SITE_URL}{reverse('advisor:tradeoffs')}#{citation}"
+    return entry.links[0].url if entry.links else ""
+
+
+def report_adr_markdown(report: Report, *, report_path: str = "") -> str:
+    """An Architecture Decision Record in the MADR layout, from the report's snapshot.
+
+    Links are absolute: to this site only when SITE_URL is configured (the report's own
+    page through `report_path`, the trade-offs page), else to each claim's source.
+    """
     bank = default_bank()
     result = report.result
     outcome = result["recommendation"]
-    reasons = {side: [r for r in result["reasons"] if r["favours"] == side] for side in SIDES}
+    counted = _counted(result["reasons"])
+    by_side = {side: [r for r in counted if r["favours"] == side] for side in SIDES}
     drivers = [
         {"question": question.text, "answer": question.label_for(report.answers[question.id])}
         for section in bank.sections
         for question in bank.in_section(section.id)
         if question.id in report.answers
+        # an optional question left at its neutral default drove nothing
+        and not (question.optional and report.answers[question.id] == question.default)
     ]
-    top = [r for r in result["reasons"] if outcome == "hybrid" or r["favours"] == outcome][:TOP]
+    because = [r for r in counted if outcome == "hybrid" or r["favours"] == outcome]
+    # the decisive needs first: they bind the verdict
+    because = sorted(because, key=lambda r: not r.get("decisive"))[:TOP]
     decisive = [
-        {"side": side, "titles": [r["title"] for r in reasons[side] if r["rule"] in rules]}
-        for side, rules in result.get("decisive_needs", {}).items()
+        {
+            "side_name": ADR_SIDE_NAMES[reason["favours"]],
+            "title": reason["title"],
+            "citations": reason["citations"],
+        }
+        for reason in result["reasons"]
+        if reason["rule"] in result.get("decisive_needs", {}).get(reason["favours"], [])
     ]
     flips = [
         {
@@ -73,19 +124,46 @@ def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
     ]
     options = []
     for option in OUTCOMES:
-        other = other_side(option) if option in SIDES else None
-        options.append(
-            {
-                "id": option,
-                "title": OPTION_TITLES[option],
-                "good": [] if other is None else reasons[option],
-                "bad": [] if other is None else reasons[other],
-            }
+        if option not in SIDES:
+            good, bad = [HYBRID_GOOD], [HYBRID_BAD]
+        else:
+            other = other_side(option)
+            good = [
+                f"{lower_first(r['why'])} ({', '.join(r['citations'])})"
+                for r in by_side[option][:PROS_PER_OPTION]
+            ]
+            bad = [_con(r, ADR_SIDE_SUBJECTS[other]) for r in by_side[other][:PROS_PER_OPTION]]
+        options.append({"id": option, "title": OPTION_TITLES[option], "good": good, "bad": bad})
+    chosen = next(option for option in options if option["id"] == outcome)
+    consequences = {"good": chosen["good"][:4], "bad": chosen["bad"][:4]}
+    split = result.get("split")
+    if split and split["kind"] == "hybrid":
+        consequences["good"] = [
+            f"the broker keeps what only it meets natively or best: {'; '.join(split['broker'])}",
+            f"Kafka keeps what only it meets natively or best: {'; '.join(split['kafka'])}",
+        ]
+        consequences["bad"] = [
+            HYBRID_BAD,
+            f"the flows between them depend on the bridge: {split['bridge']}",
+        ]
+    elif split:
+        consequences["bad"].append(
+            "an edge broker for the devices or partners, and its bridge into Kafka, must be run "
+            "beside Kafka"
         )
+    configuration = [
+        {
+            "title": ADR_SIDE_NAMES[side] + (" (Artemis)" if side == "artemis" else ""),
+            "lines": lines,
+        }
+        for side, lines in report_starting_configuration(report).items()
+    ]
     known = tradeoffs()
-    cited = sorted(
-        {c for r in result["reasons"] for c in r["citations"]}, key=lambda c: (c[0] != "T", c)
-    )
+    cited = {c for r in result["reasons"] for c in r["citations"]}
+    cited |= {c for side in configuration for line in side["lines"] for c in line["citations"]}
+    cited |= {"M8", "M12"}  # the consequences and the context cite them
+    if result.get("split"):
+        cited |= {"M9", "M13"}
     sections = [
         {"template": section.adr_template, "data": section.export(report)}
         for section in report_sections()
@@ -98,16 +176,25 @@ def report_adr_markdown(report: Report, *, tradeoffs_url: str = "") -> str:
         "outcome_name": OUTCOME_NAMES[outcome].lower(),
         "outcome_products": OUTCOME_PRODUCTS[outcome],
         "chosen_title": OPTION_TITLES[outcome],
-        "because": top,
+        "because": because,
         "drivers": drivers,
         "options": options,
         "decisive": decisive,
+        "split": result.get("split"),
+        "consequences": consequences,
         "flips": flips,
-        "caveats": [r for r in result["reasons"] if r.get("caveat")],
+        "weight_flips": result.get("weight_flips", [])[:3],
+        "close_call_margin": f"{report.ruleset.close_call_margin:g}",
+        "configuration": configuration,
+        "caveats": [r for r in counted if r.get("caveat")],
+        "refuted": [r for r in result["reasons"] if r.get("refuted_by")],
         "sections": sections,
+        "report_link": f"{settings.SITE_URL}{report_path}"
+        if settings.SITE_URL and report_path
+        else "",
         "sources": [
-            {"id": c, "entry": known[c], "link": f"{tradeoffs_url}#{c}" if tradeoffs_url else ""}
-            for c in cited
+            {"id": c, "entry": known[c], "link": _source_link(c, known[c])}
+            for c in sorted(cited, key=lambda c: (c[0] != "T", int(c[1:])))
             if c in known
         ],
     }

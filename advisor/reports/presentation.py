@@ -12,12 +12,22 @@ from advisor.engine.describe import (
     describe_flip,
     describe_weight_flip,
 )
-from advisor.engine.knowledge import citations, starting_configuration
+from advisor.engine.knowledge import citations, starting_configuration_data
 from advisor.engine.scoring import Flip, WeightFlip
 from advisor.engine.sides import OUTCOME_NAMES, OUTCOME_PRODUCTS, SIDE_NAMES, SIDE_TITLES, SIDES
 from advisor.reports.models import Report
 from advisor.reports.services import report_rescore
 from advisor.rulesets.models import RuleSet
+
+
+def report_starting_configuration(report: Report) -> dict[str, list[dict]]:
+    """The starting configuration of the report's snapshot (computed for older reports)."""
+    stored = report.result.get("starting_configuration")
+    if stored is not None:
+        return stored
+    return starting_configuration_data(
+        report.answers, report.result["recommendation"], default_bank()
+    )
 
 
 def answers_by_section(answers: dict) -> list[dict]:
@@ -42,12 +52,24 @@ def recommendation_context(report: Report) -> dict:
 
     reasons = {
         side: [
-            {**reason, "cited": citations(reason["citations"])}
+            {
+                **reason,
+                "cited": citations(reason["citations"]),
+                "explains_title": rule_titles.get(reason.get("explains", ""), ""),
+            }
             for reason in result["reasons"]
-            if reason["favours"] == side
+            if reason["favours"] == side and not reason.get("refuted_by")
         ]
         for side in SIDES
     }
+    refuted = [
+        {
+            **reason,
+            "cited": citations(reason["citations"]),
+        }
+        for reason in result["reasons"]
+        if reason.get("refuted_by")
+    ]
     flips = [
         describe_flip(Flip(flip["question"], flip["to"], flip["recommendation"]), bank)
         for flip in result["flips"]
@@ -71,16 +93,21 @@ def recommendation_context(report: Report) -> dict:
         "side_names": SIDE_NAMES,
         "side_titles": SIDE_TITLES,
         "reasons": reasons,
+        "refuted": refuted,
+        "split": result.get("split"),
         "decisive": {
             side: [rule_titles.get(rule, rule) for rule in rules]
             for side, rules in result["decisive_needs"].items()
         },
         "flips": flips,
         "weight_flips": weight_flips,
-        "starting_configuration": starting_configuration(report.answers, recommendation, bank),
+        "starting_configuration": report_starting_configuration(report),
         "answers_by_section": answers_by_section(report.answers),
         "dimension_chart": dimension_chart(result["dimensions"], dimension_titles),
-        "contribution_chart": contribution_chart(result["reasons"]),
+        "contribution_chart": contribution_chart(
+            # what moved the score: not a refuted claim, not a fact already counted
+            [r for r in result["reasons"] if r.get("counted", True) and not r.get("refuted_by")]
+        ),
         "close_call_margin": report.ruleset.close_call_margin,
         "current_ruleset": RuleSet.objects.current(),
     }

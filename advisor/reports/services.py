@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from advisor.engine.bank import default_bank
+from advisor.engine.knowledge import starting_configuration_data
 from advisor.engine.scoring import recommend
 from advisor.reports.models import Report
 from advisor.rulesets.services import current_ruleset
@@ -22,12 +23,18 @@ def report_create(
     stored, ruleset = current_ruleset()
     bank = default_bank()
     result = recommend(answers, ruleset, bank)
+    snapshot = result.to_data()
+    # The starting configuration is part of the snapshot, so the report and its
+    # exports keep the settings they were made with when the data files change.
+    snapshot["starting_configuration"] = starting_configuration_data(
+        result.answers, result.recommendation, bank
+    )
     report = Report(
         assessment=assessment,
         ruleset=stored,
         title=assessment.title,
         answers=result.answers,
-        result=result.to_data(),
+        result=snapshot,
         recommendation=result.recommendation,
         bank_version=bank.version,
         owner_session=owner_session,

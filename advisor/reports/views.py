@@ -55,10 +55,8 @@ def json_export_response(report: Report) -> HttpResponse:
     return response
 
 
-def adr_export_response(request: HttpRequest, report: Report) -> HttpResponse:
-    text = report_adr_markdown(
-        report, tradeoffs_url=request.build_absolute_uri(reverse("advisor:tradeoffs"))
-    )
+def adr_export_response(report: Report, *, report_path: str = "") -> HttpResponse:
+    text = report_adr_markdown(report, report_path=report_path)
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export_filename(report, "md")}"'
     return response
@@ -124,7 +122,7 @@ def report_json(request: HttpRequest, report_id: UUID) -> HttpResponse:
 
 @require_GET
 def report_adr(request: HttpRequest, report_id: UUID) -> HttpResponse:
-    return adr_export_response(request, owned_report(request, report_id))
+    return adr_export_response(owned_report(request, report_id))
 
 
 @require_GET
@@ -158,7 +156,9 @@ def shared_json(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def shared_adr(request: HttpRequest, token: str) -> HttpResponse:
-    return with_shared_headers(adr_export_response(request, shared_report(token)))
+    report = shared_report(token)
+    path = reverse("advisor:shared", args=[token])
+    return with_shared_headers(adr_export_response(report, report_path=path))
 
 
 @require_GET

@@ -114,6 +114,16 @@ class Rule(models.Model):
     rationale = models.TextField()
     citations = models.JSONField(default=list)
     caveat = models.TextField(blank=True)
+    group = models.SlugField(
+        max_length=80,
+        blank=True,
+        help_text="Rules expressing one fact share a group; only the strongest that fires counts.",
+    )
+    refuted_by = models.CharField(
+        max_length=4,
+        blank=True,
+        help_text="The M entry refuting this article claim: shown with it, it moves no score.",
+    )
 
     history = HistoricalRecords()
 
@@ -140,4 +150,6 @@ class Rule(models.Model):
             citations=tuple(self.citations),
             caveat=self.caveat,
             enabled=self.enabled,
+            group=self.group,
+            refuted_by=self.refuted_by,
         )

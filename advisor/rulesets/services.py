@@ -77,6 +77,8 @@ def ruleset_create(
                 rationale=rule.rationale,
                 citations=list(rule.citations),
                 caveat=rule.caveat,
+                group=rule.group,
+                refuted_by=rule.refuted_by,
             )
             for position, rule in enumerate(ruleset.rules)
         ]

@@ -22,6 +22,12 @@ def markdown_text(value) -> str:
     return " ".join(str(value).split()).translate(MARKDOWN_SPECIAL)
 
 
+@register.filter
+def markdown_code(value) -> str:
+    """Text for a Markdown code span: one line, and no backtick that could end it."""
+    return " ".join(str(value).split()).replace("`", "'")
+
+
 PROPER_NOUNS = {"Kafka", "Kafka's", "Artemis", "JMS", "XA", "AMQP", "MQTT", "Strimzi"}
 
 

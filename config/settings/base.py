@@ -30,6 +30,10 @@ def env_int(name: str, default: int) -> int:
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+# The public address of this site (e.g. https://advisor.example.com), for absolute links
+# in documents that leave it (the ADR). Unset, those link the primary sources instead,
+# never the address a request happened to use (which may be 127.0.0.1).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

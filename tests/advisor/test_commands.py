@@ -4,10 +4,12 @@ import contextlib
 import io
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import execute_from_command_line
 
+from advisor.engine.bank import default_bank
 from advisor.models import RuleSet
 from tests.conftest import PUBLIC_PERSONAS_PATH
 
@@ -139,7 +141,10 @@ def test_questions_prints_the_bank():
     code, out, _ = run("questions", "--format", "json")
     data = json.loads(out)
     by_id = {q["id"]: q for q in data["questions"]}
-    assert len(by_id) == 24
+    contract = {"data_role", "throughput", "ack_durability", "team_experience", "guarantee_owner"}
+    assert contract <= set(by_id) and len(by_id) == 32
+    # questions added after the contract are optional, with a neutral default
+    assert by_id["kafka_version"]["optional"] is True and not by_id["data_role"]["optional"]
     owner = by_id["guarantee_owner"]
     assert owner["shown_when"] == {
         "not": {"question": "delivery_guarantee", "equals": "at_most_once"}
@@ -151,8 +156,36 @@ def test_questions_prints_the_bank():
 
 def test_load_rules_is_idempotent():
     code, out, _ = run("load_rules")
-    assert "Loaded 57 rules as published ruleset v1." in out
+    assert "Loaded 67 rules as published ruleset v1." in out
     code, out, _ = run("load_rules")
     assert "already loaded" in out
     assert RuleSet.objects.count() == 1
-    assert RuleSet.objects.current().rules.count() == 57
+    assert RuleSet.objects.current().rules.count() == 67
+
+
+def test_the_question_doc_is_generated_from_the_bank():
+    """docs/questions.md documents every id and value; regenerate it when the bank changes:
+    python manage.py questions --format markdown > docs/questions.md"""
+    code, out, _ = run("questions", "--format", "markdown")
+    doc = Path(__file__).resolve().parents[2] / "docs" / "questions.md"
+    assert code == 0 and doc.read_text(encoding="utf-8") == out
+    for question in default_bank().questions:
+        assert f"`{question.id}`" in out
+        for value in question.values:
+            assert f"`{json.dumps(value)}`" in out
+
+
+@pytest.mark.parametrize("name", sorted(json.loads(PUBLIC_PERSONAS_PATH.read_text())))
+def test_recommend_still_answers_every_public_answers_file(published_ruleset, tmp_path, name):
+    """Answers files valid under today's contract (no optional question) exit 0."""
+    personas = json.loads(PUBLIC_PERSONAS_PATH.read_text())
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(personas[name]["answers"]))
+    code, out, _ = run("recommend", str(path), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["recommendation"] in personas[name]["expect"]
+    assert set(data) >= {"recommendation", "scores", "margin", "ruleset", "dimensions"}
+    assert set(data) >= {"reasons", "flips"}
+    code, text, _ = run("recommend", str(path))
+    assert code == 0 and "Recommendation:" in text

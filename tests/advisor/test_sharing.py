@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from advisor.engine.bank import default_bank
 from advisor.models import Report, RuleSet, ShareLink
 from advisor.ownership import SESSION_ASSESSMENTS
 from advisor.reports.sharing import TOKEN_BYTES, report_for_token, share_link_create
@@ -53,7 +54,8 @@ def test_the_owner_creates_a_link_that_opens_in_a_fresh_browser(client, publishe
     assert "<h1>A message broker</h1>" in page
     assert 'data-plotly="dimension-chart"' in page and 'data-plotly="contribution-chart"' in page
     owner_page = client.get(reverse("advisor:report", args=[report.pk])).content.decode()
-    for fragment in ("One transaction across messaging and a database", "Margin 95.3 points"):
+    margin = f"Margin {report.result['margin']} points"
+    for fragment in ("One transaction across messaging and a database", margin):
         assert fragment in page and fragment in owner_page
     # read-only: no editing, no sharing controls, no CSRF token handed out
     assert "Share this report" not in page and "Edit</a>" not in page
@@ -66,9 +68,13 @@ def test_the_owner_creates_a_link_that_opens_in_a_fresh_browser(client, publishe
 def test_a_shared_page_loads_nothing_from_another_site(client, published_ruleset):
     report = make_report(client)
     page = Client().get(create_link(client, report)).content.decode()
-    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
-    assert sources
-    assert all(not re.match(r"^(https?:)?//", source) for source in sources), sources
+    loaded = re.findall(r'<(?:script|img|link|iframe|source)\b[^>]*\b(?:src|href)="([^"]+)"', page)
+    assert loaded
+    assert all(not re.match(r"^(https?:)?//", source) for source in loaded), loaded
+    # Links to the sources of each claim go elsewhere, but only when clicked, and
+    # without an opener or a referrer.
+    external = re.findall(r'<a href="(?:https?:)?//[^"]+"([^>]*)>', page)
+    assert external and all('rel="noopener noreferrer"' in attributes for attributes in external)
 
 
 def test_gets_of_a_share_link_change_nothing(client, published_ruleset):
@@ -152,6 +158,10 @@ def test_the_json_export_is_the_recommend_shape_with_metadata(client, published_
     data = json.loads(client.get(reverse("advisor:report_json", args=[report.pk])).content)
     assert data["recommendation"] == "artemis"
     assert {"scores", "margin", "ruleset", "dimensions", "reasons", "flips"} <= set(data)
+    # the starting configuration travels with the report, each line with its sources
+    config = data["starting_configuration"]["artemis"]
+    assert any(line["setting"].startswith("XA through") for line in config)
+    assert all(line["sources"] and line["because"] for line in config)
     assert data["report"]["id"] == str(report.pk) and data["report"]["ruleset_version"] == "v1"
     assert data["answers"]["xa_transactions"] is True
 
@@ -180,10 +190,62 @@ def test_the_adr_reads_as_a_madr_record(client, published_ruleset, name):
     chosen = re.search(r'Chosen option: "([^"]+)"', text).group(1)
     assert {"artemis": "Artemis", "kafka": "Kafka", "hybrid": "Both"}[outcome] in chosen
     assert "* Good, because" in text and "* Bad, because" in text
-    assert re.search(r"\* \[T\d\]\(http://testserver/trade-offs/#T\d\)", text)
-    # every decision driver is an answer the architect gave
+    for heading in (
+        "### Decisive needs",
+        "### Consequences",
+        "### What would change this decision",
+        "### Starting configuration",
+    ):
+        assert heading in headings, heading
+    # Links are absolute, to each claim's source when no SITE_URL is configured;
+    # never to the address the request happened to use.
+    assert re.search(r"\* \[T\d\]\(https://developers\.redhat\.com/articles/2023/", text)
+    assert "testserver" not in text and "127.0.0.1" not in text and "localhost" not in text
+    # every decision driver is an answer the architect gave (optional questions left at
+    # their neutral default drove nothing and are not listed)
+    bank = default_bank()
+    given = [
+        q
+        for q in bank.questions
+        if q.id in report.answers and not (q.optional and report.answers[q.id] == q.default)
+    ]
     drivers = text.split("## Decision Drivers")[1].split("##")[0]
-    assert drivers.count("\n* ") == len(report.answers)
+    assert drivers.count("\n* ") == len(given)
+    # cons never call a need unmet when the other side only serves it better
+    decisive_titles = {
+        r["title"].lower() for r in report.result["reasons"] if r["decisive"] and r["counted"]
+    }
+    for line in re.findall(
+        r"^\* Bad, because it cannot meet this need natively: (.+) \\\(", text, re.M
+    ):
+        assert line.lower() in decisive_titles
+
+
+@override_settings(SITE_URL="https://advisor.example.com")
+def test_adr_links_are_absolute_from_the_configured_site_url(client, published_ruleset):
+    report = make_report(client, "architect_retail_orders_and_clickstream")
+    url = create_link(client, report)
+    token_path = url.split("testserver", 1)[1]
+    text = Client().get(url + "adr.md").content.decode()
+    assert "* [T1](https://advisor.example.com/trade-offs/#T1)" in text
+    assert f"([the report](https://advisor.example.com{token_path}))" in text
+    assert "testserver" not in text and "127.0.0.1" not in text
+    # the hybrid's split is spelled out, with the bridge
+    split = text.split("### The split")[1].split("###")[0]
+    assert "To the broker (Artemis): Urgent messages overtake routine ones" in split
+    assert "To Kafka: Windows, joins and aggregates over the flow" in split
+    assert "Kafka Connect JMS" in split and "JMS bridge cannot" in split
+
+
+def test_every_user_text_is_inert_in_the_adr(client, published_ruleset):
+    report = make_report(client)
+    report.title = "Orders\n# Injected heading [click](https://evil.example) <script>x</script>"
+    report.save()
+    text = client.get(reverse("advisor:report_adr", args=[report.pk])).content.decode()
+    first = text.splitlines()[0]
+    assert first.startswith("# Orders \\# Injected heading \\[click\\]\\(https://evil.example\\)")
+    assert "<script>" not in text and "\\<script\\>" in first
+    assert "\n# Injected" not in text and "](https://evil.example)" not in text
 
 
 def test_publishing_new_rules_leaves_an_old_report_byte_for_byte(

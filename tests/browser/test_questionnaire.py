@@ -21,6 +21,8 @@ def answer_step(page, answers):
             return
         question_id = todo[0]
         done.add(question_id)
+        if question_id not in answers:
+            continue  # an optional question the persona leaves at its neutral default
         value = answers[question_id]
         values = value if isinstance(value, list) else [value]
         for item in values:

@@ -57,7 +57,7 @@ def test_landing_page_says_what_the_app_decides(client):
     page = response.content.decode()
     assert response.status_code == 200
     assert "Message broker, event-streaming platform, or both?" in page
-    assert "24 questions in 8 short steps" in page
+    assert "32 questions in 8 short steps" in page
     assert "Start the questionnaire" in page
 
 
@@ -257,7 +257,19 @@ def test_the_report_page_explains_itself(client, published_ruleset):
 def test_the_tradeoffs_page_has_every_cited_claim(client):
     page = client.get(reverse("advisor:tradeoffs")).content.decode()
     for number in range(1, 9):
-        assert f'id="T{number}"' in page and f'id="M{number}"' in page
+        assert f'id="T{number}"' in page
+    for number in range(1, 14):
+        assert f'id="M{number}"' in page
+    # every claim links its source, and the article's refuted claims say so, with the
+    # 2026 correction beside them
+    blocks = page.split("<dt ")[1:]
+    assert len(blocks) == 21
+    assert all('class="cites">Sources: <a href="https://' in block for block in blocks)
+    t6 = next(block for block in blocks if block.startswith('id="T6"'))
+    assert "refuted in 2026: scores nothing" in t6 and 'href="#M11"' in t6
+    assert "managed Artemis nowhere" in t6
+    t2 = next(block for block in blocks if block.startswith('id="T2"'))
+    assert "still holds" in t2 and "<blockquote" in t2
 
 
 def test_editing_a_submitted_assessment_rescores_from_any_step(client, published_ruleset):
@@ -282,8 +294,12 @@ def test_every_reason_is_on_the_page_and_the_weaker_ones_fold(client, published_
     walk(client, assessment, PERSONAS["order_fulfilment_jms"]["answers"])
     report = Report.objects.get()
     page = client.get(reverse("advisor:report", args=[report.pk])).content.decode()
-    assert page.count('<div class="reason" id="rule-') == len(report.result["reasons"])
-    artemis = [r for r in report.result["reasons"] if r["favours"] == "artemis"]
+    reasons = report.result["reasons"]
+    assert page.count('id="rule-') == len(reasons)
+    # refuted article claims have a section of their own, with their correction
+    refuted = [r for r in reasons if r["refuted_by"]]
+    assert refuted and page.count('<div class="reason refuted" id="rule-') == len(refuted)
+    artemis = [r for r in reasons if r["favours"] == "artemis" and not r["refuted_by"]]
     folded = len(artemis) - 6
     assert f"{folded} more reasons worth fewer points" in page
     shown, hidden = page.split('<details class="more-reasons">')[0:2]

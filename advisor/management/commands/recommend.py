@@ -75,8 +75,18 @@ def render_text(result: Result, bank: QuestionBank) -> str:
             lines.append(
                 f"Decisive needs only {SIDE_NAMES[side]} meets natively: {', '.join(needs)}"
             )
+    if result.split:
+        lines.append("")
+        lines.append(
+            "The split (Kafka with a broker at the edge):"
+            if result.split.kind == "edge"
+            else "The split:"
+        )
+        lines.append(f"  To the broker: {'; '.join(result.split.broker)}")
+        lines.append(f"  To Kafka: {'; '.join(result.split.kafka)}")
+        lines.append(f"  Bridge: {result.split.bridge}")
     for side in SIDES:
-        reasons = result.reasons_for(side)[:TOP_REASONS]
+        reasons = [r for r in result.reasons_for(side) if r.counted][:TOP_REASONS]
         lines.append("")
         lines.append(
             f"Top reasons for {SIDE_NAMES[side]}:"
@@ -86,6 +96,11 @@ def render_text(result: Result, bank: QuestionBank) -> str:
         for reason in reasons:
             cites = ", ".join(reason.citations)
             lines.append(f"  +{reason.points:g}  {reason.title} [{cites}]")
+    refuted = [reason for reason in result.reasons if reason.refuted_by]
+    if refuted:
+        lines.append("")
+        lines.append("Claims of the 2023 article shown with their 2026 correction (0 points):")
+        lines.extend(f"  - {reason.title} [refuted by {reason.refuted_by}]" for reason in refuted)
     lines.append("")
     if result.flips or result.weight_flips:
         lines.append("What would change this:")
