@@ -118,7 +118,12 @@ def demo_run_detail(request: HttpRequest, run_id: UUID) -> TemplateResponse:
     if looks_stuck(run):
         demo_run_sweep()
         run.refresh_from_db()
-    context = {"demo": run_context(run, is_owner=True), "report": run.assessment.reports.first()}
+    context = {
+        "demo": run_context(run, is_owner=True),
+        "report": run.assessment.reports.first(),
+        # Polled from the run's own page, where its title is the h1 (not the report's h3).
+        "standalone": request.GET.get("standalone") == "1",
+    }
     template = "demoruns/run.html#run" if request.htmx else "demoruns/run.html"
     return TemplateResponse(request, template, context)
 
@@ -128,7 +133,10 @@ def demo_run_cancel_view(request: HttpRequest, run_id: UUID) -> HttpResponse:
     run = owned_run(request, run_id)
     cancelled = demo_run_cancel(run=run)
     if request.htmx:
-        context = {"demo": run_context(run, is_owner=True)}
+        context = {
+            "demo": run_context(run, is_owner=True),
+            "standalone": request.GET.get("standalone") == "1",
+        }
         return TemplateResponse(request, "demoruns/run.html#run", context)
     messages.info(
         request, CANCELLED.format(scenario=run.scenario) if cancelled else ALREADY_FINISHED

@@ -8,7 +8,9 @@
       if (!source || element.dataset.drawn) return;
       var figure = JSON.parse(source.textContent);
       element.dataset.drawn = "1";
-      window.Plotly.newPlot(element, figure.data, figure.layout, figure.config || {});
+      window.Plotly.newPlot(
+        element, figure.data, figure.layout, figure.config || { displaylogo: false, responsive: true }
+      );
     });
   }
   document.addEventListener("DOMContentLoaded", function () { draw(document); });

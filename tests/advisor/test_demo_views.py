@@ -306,7 +306,7 @@ def test_the_full_run_page_links_back_to_the_recommendation(client, owned, docum
 
     assert "<html" in page
     assert f'href="/reports/{report.pk}/#run-{run.pk}"' in page
-    assert "plotly.min.js" in page
+    assert "plotly-basic.min.js" in page
 
 
 def test_a_failed_run_shows_its_message(client, owned):
