@@ -191,9 +191,7 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
         return go_to_step(request, assessment, sections[max(index - 1, 0)])
     missing = missing_answers(assessment, questions)
     if missing:
-        return render_step(
-            request, assessment, section, errors=missing, status=422, focus="error"
-        )
+        return render_step(request, assessment, section, errors=missing, status=422, focus="error")
     if action == "submit" or index + 1 == len(sections):
         return submit(request, assessment)
     return go_to_step(request, assessment, sections[index + 1])

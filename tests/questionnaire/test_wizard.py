@@ -131,7 +131,8 @@ def test_htmx_autosave_returns_the_step_partial_with_the_conditional_question(cl
     assert response.status_code == 200
     # The step alone, led by its <title> (htmx sets the tab's title from it).
     title, wizard = page.strip().split("\n", 1)
-    assert title == "<title>Delivery (step 2 of 8) · \u2068Order platform\u2069 · Messaging Advisor</title>"
+    isolated = "\u2068Order platform\u2069"  # the architect's title in Unicode isolates
+    assert title == f"<title>Delivery (step 2 of 8) · {isolated} · Messaging Advisor</title>"
     assert wizard.startswith('<div id="wizard"') and "<html" not in page
     assert "guarantee_owner" not in page
     response = client.post(
