@@ -124,6 +124,8 @@ def test_report_shared_report_and_compare_pages(sized_page):
 
     page.goto(f"{page.base_url}/reports/{report.pk}/")
     expect(page.locator("[data-plotly] .main-svg").first).to_be_visible()
+    # The basic plotly.js bundle draws the bars with their text labels.
+    expect(page.locator("[data-plotly] text.bartext").first).to_have_text("26.7")
     check_page(page, "report")
     # On a phone every share link keeps its Revoke button in view.
     revoke = page.locator(".links button", has_text="Revoke").first
