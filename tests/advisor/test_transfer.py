@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from questionnaire.views import SESSION_ASSESSMENTS
+from advisor.ownership import SESSION_ASSESSMENTS
 from tests.factories import submitted_assessment
 
 BUDGET = 700 * 1024
@@ -38,7 +38,7 @@ def production_static(settings, tmp_path):
 
 
 def test_a_report_page_transfers_at_most_700_kb_with_compression(production_static, db):
-    from advisor.services import ruleset_load_default
+    from advisor.rulesets.services import ruleset_load_default
 
     ruleset_load_default()
     assessment, report = submitted_assessment("claims_and_fraud_analytics")

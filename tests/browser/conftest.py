@@ -61,7 +61,7 @@ AXE_PATH = ROOT / "tests" / "vendor" / "axe.min.js"  # axe-core 4.14.1 (static/v
 @pytest.fixture(params=list(VIEWPORTS))
 def sized_page(request, browser, live_server, transactional_db):
     """A page at desktop (1440x900) and at phone (390x844) width."""
-    from advisor.services import ruleset_load_default
+    from advisor.rulesets.services import ruleset_load_default
 
     ruleset_load_default()
     context = browser.new_context(viewport=VIEWPORTS[request.param])

@@ -28,7 +28,7 @@ def own(page, *assessments) -> None:
     """Give the browser a session that made these assessments (as if it had made them)."""
     from django.contrib.sessions.backends.db import SessionStore
 
-    from questionnaire.views import SESSION_ASSESSMENTS
+    from advisor.ownership import SESSION_ASSESSMENTS
 
     session = SessionStore()
     session[SESSION_ASSESSMENTS] = [str(assessment.pk) for assessment in assessments]

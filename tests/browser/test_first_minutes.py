@@ -14,9 +14,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from advisor.models import DemoRun
-from advisor.rulesets import ruleset_new_draft, ruleset_publish
-from advisor.sharing import share_link_create
+from advisor.demoruns.models import DemoRun
+from advisor.reports.sharing import share_link_create
+from advisor.rulesets.services import ruleset_new_draft, ruleset_publish
 from tests.browser.conftest import ARTIFACTS, VIEWPORTS
 from tests.browser.pages import check_page, own, screenshot
 from tests.browser.test_questionnaire import answer_step
@@ -34,7 +34,7 @@ SMALL_DURABILITY = {"messages": 300, "target_rate": 0, "flush_interval_ms": 10_0
 
 @pytest.fixture(scope="module")
 def durability_document(tmp_path_factory):
-    from advisor.demos.engines import run_scenario
+    from advisor.demos.drivers import run_scenario
 
     return run_scenario("durability", SMALL_DURABILITY, workdir=tmp_path_factory.mktemp("d"))
 
@@ -248,7 +248,7 @@ def test_an_unanswered_question_after_next_takes_the_focus(sized_page):
 
 
 def test_queueing_demos_shows_a_focused_confirmation_where_the_button_was(sized_page):
-    from advisor.tasks import execute_demo_run
+    from advisor.demoruns.tasks import execute_demo_run
 
     page = sized_page
     assessment, report = submitted_assessment(PERSONA)
