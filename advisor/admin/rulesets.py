@@ -66,6 +66,10 @@ class RuleWeightForm(forms.ModelForm):
                 },
                 widget=forms.NumberInput(attrs={"step": "0.1", "style": "width: 5em"}),
             )
+        # The rules list shows these inputs in table cells with no <label>: name each one.
+        for name, text in (("weight", "Weight"), ("enabled", "Enabled")):
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-label"] = f"{text} of rule {rule}"
         if self.instance.pk and self.instance.ruleset.is_published:
             for field in self.fields.values():
                 field.disabled = True

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from advisor.demoruns.models import DemoRun
 from advisor.reports.sharing import share_link_create
+from advisor.rulesets.models import Rule
 from advisor.rulesets.services import ruleset_new_draft, ruleset_publish
 from tests.browser.conftest import ARTIFACTS, VIEWPORTS
 from tests.browser.pages import check_page, own, screenshot
@@ -183,7 +184,8 @@ def test_not_found_page(sized_page):
 def test_the_admins_pages(sized_page):
     page = sized_page
     UserFactory(admin=True, username="ada")
-    submitted_assessment(PERSONA)
+    for persona in ("order_fulfilment_jms", "telemetry_lake", PERSONA):
+        submitted_assessment(persona, title=f"{persona.replace('_', ' ')} {LONG_TITLE}")
     page.goto(page.base_url + "/admin/")
     check_page(page, "admin-login")
     page.fill("#id_username", "ada")
@@ -201,6 +203,9 @@ def test_the_admins_pages(sized_page):
     rulesets = f"{page.base_url}/admin/advisor/ruleset/{draft}"
     page.goto(f"{rulesets}/change/")
     check_page(page, "admin-draft")
+    # Weights that move every verdict a little and change one.
+    Rule.objects.filter(ruleset_id=draft, rule_id="xa-needs-broker").update(weight=0)
+    Rule.objects.filter(ruleset_id=draft, rule_id="kafka-api-clients").update(weight=10)
     page.goto(f"{rulesets}/impact/")
     expect(page.locator("#impact-summary")).to_be_visible()
     check_page(page, "admin-impact")
