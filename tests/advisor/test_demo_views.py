@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from advisor.demoruns.forms import CHOOSE_ONE
 from advisor.demoruns.presentation import demo_runs_export, demo_section_context, run_charts
-from advisor.demoruns.services import FAILED_WORKER_LOST, TOO_MANY_RUNS
+from advisor.demoruns.services import FAILED_WORKER_LOST, TOO_MANY_CHOSEN, TOO_MANY_RUNS
 from advisor.demos.drivers import run_scenario
 from advisor.models import DemoRun
 from advisor.ownership import SESSION_ASSESSMENTS
@@ -171,8 +171,27 @@ def test_over_the_session_limit_nothing_is_queued_and_the_reason_is_shown(client
     response = client.post(queue_url(report), data, headers={"HX-Request": "true"})
 
     assert response.status_code == 422  # swapped in place (base.html htmx-config)
-    assert TOO_MANY_RUNS.format(count=2, limit=2) in response.content.decode()
+    # Counted before queueing: none runs yet, so the message says so (it once said "2").
+    expected = TOO_MANY_CHOSEN.format(chosen=3, limit=2, busy="", room=2)
+    assert expected in response.content.decode()
     assert not assessment.demo_runs.exists()  # all or none
+
+
+def test_a_batch_over_what_is_left_says_how_many_still_fit(client, owned, settings):
+    assessment, report = owned
+    settings.DEMO_RUNS_PER_SESSION = 2
+    client.post(queue_url(report), {"replay-chosen": "on"})  # tasks go out on commit: never here
+    data = {f"{name}-chosen": "on" for name in ("durability", "push_pull")}
+
+    response = client.post(queue_url(report), data, headers={"HX-Request": "true"})
+
+    expected = TOO_MANY_CHOSEN.format(chosen=2, limit=2, busy=", and you already have 1", room=1)
+    assert expected in response.content.decode()
+    assert assessment.demo_runs.count() == 1
+    full = {"durability-chosen": "on"}
+    client.post(queue_url(report), full)
+    response = client.post(queue_url(report), full, headers={"HX-Request": "true"})
+    assert TOO_MANY_RUNS.format(count=2, limit=2) in response.content.decode()
 
 
 def test_queueing_with_htmx_returns_the_section_with_the_new_run_polling(client, owned):
@@ -189,7 +208,10 @@ def test_queueing_with_htmx_returns_the_section_with_the_new_run_polling(client,
     run = DemoRun.objects.get()
     assert f'hx-get="{run_url(run)}"' in page
     assert 'hx-trigger="every 1s"' in page
-    assert "Queued 1 demo run;" in page
+    assert "Queued 1 demo run: Replay" in page
+    # The confirmation is where the button was, marked to take focus after the swap.
+    assert page.index("Queued 1 demo run") > page.index("Queue the chosen demos")
+    assert "data-focus-after-swap" in page
 
 
 def test_the_queue_page_works_on_its_own(client, owned):

@@ -253,15 +253,13 @@ def test_an_unanswered_question_after_next_takes_the_focus(sized_page):
 
 
 def test_queueing_demos_shows_a_focused_confirmation_where_the_button_was(sized_page):
-    from advisor.demoruns.tasks import execute_demo_run
-
     page = sized_page
     assessment, report = submitted_assessment(PERSONA)
     own(page, assessment)
     page.goto(f"{page.base_url}/reports/{report.pk}/")
     page.locator("input[name=replay-chosen]").check()
     page.locator("input[name=durability-chosen]").check()
-    with mock.patch.object(execute_demo_run, "delay"):
+    with mock.patch("advisor.demoruns.services.queue_execution"):
         page.click("text=Queue the chosen demos")
         notice = page.locator(".queued-notice")
         expect(notice).to_contain_text("Queued 2 demo runs")
