@@ -243,7 +243,7 @@ def test_polling_a_running_run_returns_its_progress_and_keeps_polling(client, ow
 
     page = response.content.decode()
     assert "<html" not in page
-    assert 'value="42"' in page and "42% · broker side: 4,200 of 10,000 acked" in page
+    assert 'value="42"' in page and "42% of the run · Broker side: 4,200 of 10,000 acked" in page
     assert 'hx-trigger="every 1s"' in page
     assert f'href="{run_url(run)}"' in page  # a real link for refreshing without htmx
     assert reverse("demos:cancel", args=[run.pk]) in page
