@@ -102,7 +102,8 @@ def _line(name: str, side: str, points: list[list[float]]) -> dict:
     style = SIDE_STYLE[side]
     return {
         "type": "scatter",
-        "mode": "lines+markers",
+        # Markers only where they stay readable; a sawtooth has two points a tooth.
+        "mode": "lines+markers" if len(points) <= 60 else "lines",
         "name": wrap_label(name, 30),
         "x": [point[0] for point in points],
         "y": [point[1] for point in points],
@@ -171,7 +172,9 @@ def run_charts(run: DemoRun) -> list[dict]:
     counts = counts_chart(metrics)
     if counts:
         charts.append(("counts", display.counts_caption, counts))
-    charts.append(("latency", f"{display.latency_caption}, percentiles", latency_chart(metrics)))
+    if display.latency_caption:
+        caption = f"{display.latency_caption}, percentiles"
+        charts.append(("latency", caption, latency_chart(metrics)))
     more = {
         "nodes": lambda: (
             "Throughput as the cluster grows",
@@ -223,6 +226,7 @@ def run_context(run: DemoRun, *, is_owner: bool) -> dict:
         "percent": round(100 * (run.progress or 0)),
         "charts": run_charts(run),
         "summary": metrics.get("summary", ""),
+        "caveats": _display(metrics).caveats(metrics) if metrics.get("sides") else [],
         "machine": metrics.get("machine", {}),
         "duration_s": metrics.get("duration_s"),
         "polling": is_owner and not run.is_finished,

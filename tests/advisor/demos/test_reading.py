@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from advisor.demos.drivers.embedded.durability import SideRun
+from advisor.demos.drivers.embedded.durability import _at_risk_series as at_risk_series
 from advisor.demos.drivers.embedded.exactly_once import _summary as exactly_once_summary
 from advisor.demos.metrics import RunContext, format_ms
 
@@ -42,3 +44,17 @@ def test_the_exactly_once_summary_says_no_duplicates_in_words():
     assert "broker deduplication: no duplicates and no losses" in summary
     assert "processed 3 messages twice and lost 1 message" in summary
     assert "0/0" not in summary
+
+
+def test_the_at_risk_chart_keeps_the_sawtooth_of_the_flushes():
+    # 1,000 acks over one second, a flush every 0.1 s covering all acknowledged so far.
+    side = SideRun(acked=[index / 1000 for index in range(1000)])
+    side.syncs = [(tooth / 10 + 0.0005, tooth * 100 + 1) for tooth in range(1, 10)]
+
+    series = at_risk_series(side, 0.0, 0.999)
+
+    levels = {at: [level for moment, level in series if moment == at] for at, _ in series}
+    teeth = [levels[round(moment, 4)] for moment, _ in side.syncs]
+    # At every flush: the level it reached (about 100), then what the flush left (0).
+    assert all(tooth[0] >= 99 and tooth[-1] == 0 for tooth in teeth), teeth
+    assert max(level for _, level in series) <= 101  # it never piles up: each flush empties it

@@ -193,13 +193,30 @@ def summarise_side(
     return metrics, findings
 
 
+MAX_SYNC_POINTS = 400  # syncs drawn exactly; the broker side syncs every message (level 0-1)
+
+
 def _at_risk_series(run: SideRun, start: float, end: float) -> list[list[float]]:
+    """Acknowledged-but-not-on-disk over time: evenly spaced samples, plus the level just
+    before and just after each periodic sync, so the chart draws the sawtooth the flushes
+    make (samples alone fall between the teeth and smooth them into a slow slope).
+    """
     # Each sync lowers the at-risk level by the messages it newly covered.
     covered_times, previous = [], 0
     for moment, covered in run.syncs:
         covered_times.extend([moment] * (covered - previous))
         previous = covered
-    return level_series(run.acked, covered_times, start, end)
+    series = level_series(run.acked, covered_times, start, end)
+    if len(run.syncs) > MAX_SYNC_POINTS:
+        return series
+    teeth, previous = [], 0
+    for moment, covered in run.syncs:
+        if start <= moment <= end:
+            acked = bisect.bisect_right(run.acked, moment)
+            at = round(moment - start, 4)
+            teeth += [[at, max(0, acked - previous)], [at, max(0, acked - covered)]]
+        previous = covered
+    return sorted(series + teeth, key=lambda point: point[0])
 
 
 def run(parameters: dict, context: RunContext) -> dict:

@@ -404,20 +404,20 @@ def _summary(sides: dict, messages: int) -> str:
     kills = broker["kills"]
     designs = (("broker deduplication", broker), ("the offset stored with the result", log))
     outcomes = "; ".join(
-        f"{name}: {_count(side['duplicates'], 'duplicate')} and "
-        f"{_count(side['losses'], 'loss', 'losses')}"
+        f"{name}: {_in_words(side['duplicates'], 'duplicate')} and "
+        f"{_in_words(side['losses'], 'loss', 'losses')}"
         for name, side in designs
     )
     return (
         f"With each consumer killed {kills} times while processing {messages:,} messages, "
         f"the exactly-once designs ended with {outcomes}, while the naive at-least-once "
-        f"consumer processed {_count(naive['duplicates'], 'message')} twice and lost "
-        f"{_count(naive['losses'], 'message')}: T3 and M1, exactly-once needs the server or "
+        f"consumer processed {_in_words(naive['duplicates'], 'message')} twice and lost "
+        f"{_in_words(naive['losses'], 'message')}: T3 and M1, exactly-once needs the server or "
         f"the consumer to own it (T2)."
     )
 
 
-def _count(number: int, noun: str, plural: str = "") -> str:
+def _in_words(number: int, noun: str, plural: str = "") -> str:
     """'no duplicates', '1 duplicate', '3 duplicates' ('no losses' with plural='losses')."""
     many = plural or f"{noun}s"
     if number == 0:
