@@ -77,6 +77,9 @@ class Display:
     # Charts after counts and latency: "nodes" (throughput by cluster size), "rate", "backlog".
     more_charts: tuple[str, ...] = ("rate", "backlog")
     backlog_caption: str = "Backlog over time (messages)"
+    # Over-time charts against each side's own run (0-100 %) instead of seconds, where
+    # one side finishes so much sooner that its curve would be a sliver at the left.
+    time_as_share: bool = False
     # Sentences shown beside the charts where this machine limits what they can show.
     caveats: Callable[[Mapping], list[str]] = field(
         default=lambda metrics: [], compare=False, repr=False
@@ -331,6 +334,7 @@ SCENARIOS: dict[str, Scenario] = {
             ),
             backlog_caption="Acknowledged but not yet on disk, over time",
             caveats=_durability_caveats,
+            time_as_share=True,
         ),
         # The answers' throughput is the workload's, not a rate that shows the cost of syncing.
         rate_from_answers=False,

@@ -30,7 +30,7 @@ ORDER_PLATFORM = "\u2068Order platform\u2069"  # the assessment's title, in Unic
 RTL_TITLE = "\u202eevil title"  # a right-to-left override must not mirror our own text
 
 # A small real run of one scenario, for the demo-run page (a few seconds).
-SMALL_DURABILITY = {"messages": 300, "target_rate": 0, "flush_interval_ms": 10_000, "seed": 7}
+SMALL_DURABILITY = {"messages": 4000, "seed": 7}  # default rate and flush: a few teeth
 
 
 @pytest.fixture(scope="module")
