@@ -18,7 +18,7 @@ from advisor.demoruns.models import DemoRun
 from advisor.reports.sharing import share_link_create
 from advisor.rulesets.models import Rule
 from advisor.rulesets.services import ruleset_new_draft, ruleset_publish
-from tests.browser.conftest import ARTIFACTS, VIEWPORTS
+from tests.browser.conftest import ARTIFACTS, CHART_WAIT_MS, VIEWPORTS
 from tests.browser.pages import check_page, own, screenshot
 from tests.browser.test_questionnaire import answer_step
 from tests.conftest import load_personas
@@ -124,7 +124,7 @@ def test_report_shared_report_and_compare_pages(sized_page):
     own(page, assessment)
 
     page.goto(f"{page.base_url}/reports/{report.pk}/")
-    expect(page.locator("[data-plotly] .main-svg").first).to_be_visible()
+    expect(page.locator("[data-plotly] .main-svg").first).to_be_visible(timeout=CHART_WAIT_MS)
     # The basic plotly.js bundle draws the bars with their text labels.
     expect(page.locator("[data-plotly] text.bartext").first).to_have_text("26.7")
     check_page(page, "report")
@@ -137,7 +137,7 @@ def test_report_shared_report_and_compare_pages(sized_page):
         print_report(page)
 
     page.goto(f"{page.base_url}/s/{token}/")
-    expect(page.locator("[data-plotly] .main-svg").first).to_be_visible()
+    expect(page.locator("[data-plotly] .main-svg").first).to_be_visible(timeout=CHART_WAIT_MS)
     check_page(page, "shared-report")
 
     # New rules that move the points: the compare page.
@@ -166,10 +166,11 @@ def test_demo_run_page(sized_page, durability_document):
     )
     own(page, assessment)
     page.goto(f"{page.base_url}/demos/{run.pk}/")
-    expect(page.locator("[data-plotly] .main-svg").first).to_be_visible()
+    expect(page.locator("[data-plotly] .main-svg").first).to_be_visible(timeout=CHART_WAIT_MS)
     check_page(page, "demo-run")
     page.goto(f"{page.base_url}/reports/{report.pk}/#demo-runs")
-    expect(page.locator("#demo-runs [data-plotly] .main-svg").first).to_be_visible()
+    demo_chart = page.locator("#demo-runs [data-plotly] .main-svg").first
+    expect(demo_chart).to_be_visible(timeout=CHART_WAIT_MS)
     check_page(page, "report-with-demo-run")
 
 
