@@ -30,9 +30,10 @@ def base_layout(height: int, **extra) -> dict:
 
 def _layout(height: int, **extra) -> dict:
     defaults = {
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 30},
+        "margin": {"l": 10, "r": 34, "t": 40, "b": 30},
         "barmode": "group",
-        "legend": {"orientation": "h", "y": 1.12, "x": 0},
+        # At the top of the chart whatever its height (y=1.12 of a tall plot left a gap).
+        "legend": {"orientation": "h", "x": 0, "y": 1, "yref": "container", "yanchor": "top"},
         "xaxis": {"rangemode": "tozero", "fixedrange": True},
         "yaxis": {"automargin": True, "autorange": "reversed", "fixedrange": True},
     }

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 
@@ -91,7 +92,9 @@ def render_step(
     notice: str = "",
     status: int = 200,
     partial: str = "wizard",
+    focus: str = "",
 ) -> TemplateResponse:
+    """One step; ``focus`` ("heading" or "error") marks where focus goes after an htmx swap."""
     bank = default_bank()
     index = next(i for i, s in enumerate(bank.sections) if s.id == section.id)
     questions = [q for q in bank.in_section(section.id) if q.is_shown(assessment.answers)]
@@ -110,6 +113,7 @@ def render_step(
             }
         )
     errors = errors or {}
+    first_error = next((q.id for q in questions if q.id in errors), None)
     context = {
         "assessment": assessment,
         "section": section,
@@ -123,6 +127,7 @@ def render_step(
                 "question": q,
                 "answer": assessment.answers.get(q.id),
                 "error": errors.get(q.id),
+                "first_error": q.id == first_error,
                 "allowed": allowed_values(q),
             }
             for q in questions
@@ -134,11 +139,13 @@ def render_step(
         "percent": round(100 * answered / shown) if shown else 0,
         "step_url": step_url(assessment, section),
         "step_question_ids": " ".join(q.id for q in questions),
+        "focus": focus,
     }
     template = f"questionnaire/step.html#{partial}" if request.htmx else "questionnaire/step.html"
     return TemplateResponse(request, template, context, status=status)
 
 
+@never_cache  # Back in the browser shows what was saved since, never a stale copy
 @require_http_methods(["GET", "POST"])
 def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) -> HttpResponse:
     assessment = owned_assessment(request, assessment_id)
@@ -169,7 +176,9 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
     assessment.refresh_from_db()
     action = request.POST.get("action", "next")
     if errors:
-        return render_step(request, assessment, section, errors=errors, notice=TAMPERED, status=422)
+        return render_step(
+            request, assessment, section, errors=errors, notice=TAMPERED, status=422, focus="error"
+        )
     if action == "autosave":
         shown_now = [q.id for q in questions if q.is_shown(assessment.answers)]
         if not request.htmx or shown_now == shown_before:
@@ -184,7 +193,7 @@ def assessment_step(request: HttpRequest, assessment_id: UUID, section_id: str) 
         return go_to_step(request, assessment, sections[max(index - 1, 0)])
     missing = missing_answers(assessment, questions)
     if missing:
-        return render_step(request, assessment, section, errors=missing, status=422)
+        return render_step(request, assessment, section, errors=missing, status=422, focus="error")
     if action == "submit" or index + 1 == len(sections):
         return submit(request, assessment)
     return go_to_step(request, assessment, sections[index + 1])
@@ -201,7 +210,7 @@ def missing_answers(assessment: Assessment, questions) -> dict[str, str]:
 def go_to_step(request: HttpRequest, assessment: Assessment, section: Section) -> HttpResponse:
     if not request.htmx:
         return redirect(step_url(assessment, section))
-    response = render_step(request, assessment, section)
+    response = render_step(request, assessment, section, focus="heading")
     return push_url(response, step_url(assessment, section))
 
 

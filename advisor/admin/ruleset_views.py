@@ -16,7 +16,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from advisor.charts import wrap_label
+from advisor.engine.answers import validate_answers
+from advisor.engine.bank import default_bank
 from advisor.engine.datafiles import DataFileError
+from advisor.engine.describe import describe_weight_flip
+from advisor.engine.scoring import weight_flips
 from advisor.engine.sides import OUTCOME_NAMES
 from advisor.rulesets import services as rulesets
 from advisor.rulesets.models import RuleSet
@@ -119,6 +124,7 @@ def impact_view(request: HttpRequest, model_admin: RuleSetAdmin, object_id: str)
         "impact": impact,
         "errors": publish_errors or rulesets.ruleset_errors(ruleset=draft),
         "chart": impact_chart(impact),
+        "weight_flips": impact_weight_flips(impact),
         "outcome_names": OUTCOME_NAMES,
         "can_publish": model_admin.has_change_permission(request, draft),
     }
@@ -175,12 +181,56 @@ def import_view(request: HttpRequest, model_admin: RuleSetAdmin) -> HttpResponse
     return TemplateResponse(request, "admin/advisor/ruleset/import.html", context)
 
 
+WEIGHT_FLIP_ASSESSMENTS = 50  # the impact page lists weight flips for this many at most
+WEIGHT_FLIPS_EACH = 3
+
+
+def impact_weight_flips(impact: rulesets.RulesetImpact) -> list[dict]:
+    """Per assessment, the single weights of the draft nearest to changing its verdict.
+
+    Only administrators can act on a weight, so only they see these (the architects'
+    report lists the answers that would change their verdict).
+    """
+    engine_rules = impact.draft.to_engine()
+    bank = default_bank()
+    rows = []
+    for row in impact.assessments[:WEIGHT_FLIP_ASSESSMENTS]:
+        answers = validate_answers(row.assessment.answers, bank, fill_defaults=True)
+        flips = weight_flips(answers, engine_rules, row.after.recommendation)
+        if flips:
+            rows.append(
+                {
+                    "assessment": row.assessment,
+                    "recommendation": row.after.recommendation,
+                    "flips": [describe_weight_flip(flip) for flip in flips[:WEIGHT_FLIPS_EACH]],
+                }
+            )
+    return rows
+
+
+IMPACT_LABEL_CHARS = 40  # a longer title is cut, so one label cannot crowd out the others
+
+
+def impact_label(assessment) -> str:
+    """'Title · 1a2b3c4d', cut to a readable length and wrapped over lines."""
+    title = str(assessment)
+    if len(title) > IMPACT_LABEL_CHARS:
+        title = title[: IMPACT_LABEL_CHARS - 1] + "…"
+    return wrap_label(f"{title} · {str(assessment.pk)[:8]}", 28)
+
+
 def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
-    """A Plotly bar chart: how far each assessment's Kafka share moves, in points."""
+    """A Plotly bar chart: how far each assessment's Kafka share moves, in points.
+
+    Each row is as tall as its wrapped label, and the axis leaves room on both sides for
+    the verdict text beside the bars, so neither labels nor texts overlap.
+    """
     if not impact.assessments:
         return None
     rows = sorted(impact.assessments, key=lambda row: row.kafka_shift)
-    labels = [f"{row.assessment} · {str(row.assessment.pk)[:8]}" for row in rows]
+    labels = [impact_label(row.assessment) for row in rows]
+    lines = max(label.count("<br>") + 1 for label in labels)
+    reach = max([abs(row.kafka_shift) for row in rows] + [1.0])
     return {
         "data": [
             {
@@ -207,10 +257,13 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
             "xaxis": {
                 "title": {"text": "points of 100 (negative: towards the broker)"},
                 "zeroline": True,
+                "range": [-2 * reach, 2 * reach],
+                "fixedrange": True,
             },
-            "yaxis": {"automargin": True},
-            "height": max(240, 60 + 28 * len(rows)),
-            "margin": {"t": 70, "r": 120, "l": 20},
+            "yaxis": {"automargin": True, "fixedrange": True},
+            "height": 130 + len(rows) * max(30, 15 * lines + 12),
+            "margin": {"t": 70, "r": 20, "l": 20},
             "showlegend": False,
         },
+        "config": {"displaylogo": False, "responsive": True},
     }

@@ -64,8 +64,12 @@ class RuleWeightForm(forms.ModelForm):
                     "max_value": WEIGHT_OUT_OF_RANGE.format(rule=rule),
                     "max_decimal_places": WEIGHT_TOO_PRECISE.format(rule=rule),
                 },
-                widget=forms.NumberInput(attrs={"step": "0.1", "style": "width: 5em"}),
+                widget=forms.NumberInput(attrs={"step": "0.1", "class": "weight-input"}),
             )
+        # The rules list shows these inputs in table cells with no <label>: name each one.
+        for name, text in (("weight", "Weight"), ("enabled", "Enabled")):
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-label"] = f"{text} of rule {rule}"
         if self.instance.pk and self.instance.ruleset.is_published:
             for field in self.fields.values():
                 field.disabled = True

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from advisor.charts import CONFIG, base_layout, wrap_label
 from advisor.demoruns.forms import DemoQueueForm
 from advisor.demoruns.models import DemoRun
-from advisor.demos.metrics import PERCENTILES
+from advisor.demos.metrics import PERCENTILES, format_ms
 from advisor.demos.scenarios import SCENARIOS, Display, side_names
 from advisor.engine.knowledge import citations
 from advisor.reports.models import Report
@@ -91,6 +91,8 @@ def latency_chart(metrics: Mapping) -> dict:
         )
         for side in side_names(metrics)
     ]
+    for trace in data:  # 10.5 µs, 3.93 ms, 1,237 ms: as the summaries say them
+        trace["text"] = [format_ms(value) for value in trace["x"]]
     layout = _layout(130 + 24 * len(PERCENTILE_KEYS) * len(data), x_title="milliseconds")
     layout.update(barmode="group")
     layout["yaxis"]["autorange"] = "reversed"
@@ -102,7 +104,8 @@ def _line(name: str, side: str, points: list[list[float]]) -> dict:
     style = SIDE_STYLE[side]
     return {
         "type": "scatter",
-        "mode": "lines+markers",
+        # Markers only where they stay readable; a sawtooth has two points a tooth.
+        "mode": "lines+markers" if len(points) <= 60 else "lines",
         "name": wrap_label(name, 30),
         "x": [point[0] for point in points],
         "y": [point[1] for point in points],
@@ -114,14 +117,23 @@ def _line(name: str, side: str, points: list[list[float]]) -> dict:
 
 def over_time_chart(metrics: Mapping, series: str, y_title: str) -> dict:
     """One series (``backlog`` or ``publish_rate_series``) of each side over time."""
-    data = [
-        _line(_side_name(metrics, side), side, metrics["sides"][side].get(series, []))
-        for side in side_names(metrics)
-        if metrics["sides"][side].get(series)
-    ]
-    layout = _layout(340, x_title="seconds since the side started", y_title=y_title)
+    share = _display(metrics).time_as_share
+    data = []
+    for side in side_names(metrics):
+        points = metrics["sides"][side].get(series)
+        if not points:
+            continue
+        if share:  # each side against its own run, 0-100 %
+            span = max(points[-1][0], 1e-9)
+            points = [[round(100 * at / span, 2), value] for at, value in points]
+        data.append(_line(_side_name(metrics, side), side, points))
+    x_title = "share of each side's run (%)" if share else "seconds since the side started"
+    layout = _layout(340, x_title=x_title, y_title=y_title)
     layout["xaxis"]["rangemode"] = "tozero"
     layout["yaxis"]["rangemode"] = "tozero"
+    if share:
+        for trace in data:
+            trace["hovertemplate"] = trace["hovertemplate"].replace("%{x:.2f} s", "%{x:.0f} %")
     return {"data": data, "layout": layout, "config": CONFIG}
 
 
@@ -171,7 +183,9 @@ def run_charts(run: DemoRun) -> list[dict]:
     counts = counts_chart(metrics)
     if counts:
         charts.append(("counts", display.counts_caption, counts))
-    charts.append(("latency", f"{display.latency_caption}, percentiles", latency_chart(metrics)))
+    if display.latency_caption:
+        caption = f"{display.latency_caption}, percentiles"
+        charts.append(("latency", caption, latency_chart(metrics)))
     more = {
         "nodes": lambda: (
             "Throughput as the cluster grows",
@@ -223,6 +237,7 @@ def run_context(run: DemoRun, *, is_owner: bool) -> dict:
         "percent": round(100 * (run.progress or 0)),
         "charts": run_charts(run),
         "summary": metrics.get("summary", ""),
+        "caveats": _display(metrics).caveats(metrics) if metrics.get("sides") else [],
         "machine": metrics.get("machine", {}),
         "duration_s": metrics.get("duration_s"),
         "polling": is_owner and not run.is_finished,

@@ -36,6 +36,10 @@ TOO_MANY_RUNS = (
     "You already have {count} demo runs queued or running (at most {limit} at once). "
     "Wait for one to finish, or cancel one, then queue again."
 )
+TOO_MANY_CHOSEN = (
+    "You chose {chosen} demos, but at most {limit} may be queued or running at once"
+    "{busy}: choose {room} or fewer, and queue the rest when they have finished."
+)
 CANCELLED_BY_USER = "Cancelled before it finished."
 FAILED_TIME_LIMIT = "Stopped after the time limit of {seconds} s: try fewer messages."
 FAILED_WORKER_LOST = (
@@ -78,6 +82,26 @@ class ExecuteOutcome(StrEnum):
 def queue_execution(run_id: str) -> None:
     """Send the run to a worker. By the task's name, so that services never import tasks."""
     current_app.send_task(EXECUTE_TASK, args=[run_id])
+
+
+def demo_run_batch_error(*, chosen: int, owner_session: str) -> str:
+    """Why ``chosen`` more runs cannot all be queued for this session now ("" if they can).
+
+    Checked before queueing a batch, so the message counts the runs already there, not
+    the ones the batch itself queued before reaching the limit.
+    """
+    limit = settings.DEMO_RUNS_PER_SESSION
+    busy = DemoRun.objects.unfinished().for_session(owner_session).count()
+    if busy >= limit:
+        return TOO_MANY_RUNS.format(count=busy, limit=limit)
+    if busy + chosen <= limit:
+        return ""
+    return TOO_MANY_CHOSEN.format(
+        chosen=chosen,
+        limit=limit,
+        busy=f", and you already have {busy}" if busy else "",
+        room=limit - busy,
+    )
 
 
 def demo_run_enqueue(

@@ -21,12 +21,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from advisor.demoruns.forms import DemoQueueForm
 from advisor.demoruns.models import DemoRun
 from advisor.demoruns.presentation import demo_section_context, run_context
-from advisor.demoruns.services import demo_run_cancel, demo_run_enqueue, demo_run_sweep, looks_stuck
+from advisor.demoruns.services import (
+    demo_run_batch_error,
+    demo_run_cancel,
+    demo_run_enqueue,
+    demo_run_sweep,
+    looks_stuck,
+)
+from advisor.demos.scenarios import SCENARIOS
 from advisor.ownership import session_owns
 from advisor.reports.access import owned_report
 from advisor.reports.models import Report
 
-QUEUED = "Queued {count} demo run{plural}; each shows its progress below."
+QUEUED = "Queued {count} demo run{plural}: {titles}."
 CANCELLED = "Cancelled the {scenario} run."
 ALREADY_FINISHED = "That run had already finished."
 
@@ -61,9 +68,14 @@ def render_section(
     )
 
 
-def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> int:
-    """Queue every chosen scenario, all or none; errors go onto the form."""
+def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> list[str]:
+    """Queue every chosen scenario, all or none: their titles; errors go onto the form."""
     chosen = form.chosen()
+    session = request.session.session_key or ""
+    too_many = demo_run_batch_error(chosen=len(chosen), owner_session=session)
+    if too_many:
+        form.add_error(too_many)
+        return []
     try:
         with transaction.atomic():
             for scenario, parameters in chosen:
@@ -71,7 +83,7 @@ def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> int:
                     assessment=report.assessment,
                     scenario=scenario,
                     parameters=parameters,
-                    owner_session=request.session.session_key or "",
+                    owner_session=session,
                 )
     except ValidationError as error:
         if hasattr(error, "error_dict"):
@@ -79,8 +91,8 @@ def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> int:
                 form.add_error(field_errors[0], scenario=scenario, field=field)
         else:
             form.add_error(error.messages[0])
-        return 0
-    return len(chosen)
+        return []
+    return [SCENARIOS[scenario].title for scenario, _ in chosen]
 
 
 @require_http_methods(["GET", "POST"])
@@ -96,9 +108,11 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
     form = DemoQueueForm(answers, data=request.POST)
     if not request.session.session_key:
         request.session.save()
-    count = _queue(request, report, form) if form.is_valid() else 0
-    if count:
-        notice = QUEUED.format(count=count, plural="" if count == 1 else "s")
+    queued = _queue(request, report, form) if form.is_valid() else []
+    if queued:
+        notice = QUEUED.format(
+            count=len(queued), plural="" if len(queued) == 1 else "s", titles="; ".join(queued)
+        )
         if request.htmx:
             return render_section(request, report, notice=notice)
         messages.success(request, notice)
@@ -118,7 +132,12 @@ def demo_run_detail(request: HttpRequest, run_id: UUID) -> TemplateResponse:
     if looks_stuck(run):
         demo_run_sweep()
         run.refresh_from_db()
-    context = {"demo": run_context(run, is_owner=True), "report": run.assessment.reports.first()}
+    context = {
+        "demo": run_context(run, is_owner=True),
+        "report": run.assessment.reports.first(),
+        # Polled from the run's own page, where its title is the h1 (not the report's h3).
+        "standalone": request.GET.get("standalone") == "1",
+    }
     template = "demoruns/run.html#run" if request.htmx else "demoruns/run.html"
     return TemplateResponse(request, template, context)
 
@@ -128,7 +147,10 @@ def demo_run_cancel_view(request: HttpRequest, run_id: UUID) -> HttpResponse:
     run = owned_run(request, run_id)
     cancelled = demo_run_cancel(run=run)
     if request.htmx:
-        context = {"demo": run_context(run, is_owner=True)}
+        context = {
+            "demo": run_context(run, is_owner=True),
+            "standalone": request.GET.get("standalone") == "1",
+        }
         return TemplateResponse(request, "demoruns/run.html#run", context)
     messages.info(
         request, CANCELLED.format(scenario=run.scenario) if cancelled else ALREADY_FINISHED

@@ -10,10 +10,9 @@ from advisor.charts import contribution_chart, dimension_chart
 from advisor.engine.bank import default_bank
 from advisor.engine.describe import (
     describe_flip,
-    describe_weight_flip,
 )
 from advisor.engine.knowledge import citations, starting_configuration_data
-from advisor.engine.scoring import Flip, WeightFlip
+from advisor.engine.scoring import Flip
 from advisor.engine.sides import OUTCOME_NAMES, OUTCOME_PRODUCTS, SIDE_NAMES, SIDE_TITLES, SIDES
 from advisor.reports.models import Report
 from advisor.reports.services import report_rescore
@@ -75,13 +74,6 @@ def recommendation_context(report: Report) -> dict:
         for flip in result["flips"]
         if flip["question"] in bank.by_id
     ]
-    weight_flips = [
-        {
-            "sentence": describe_weight_flip(WeightFlip(**flip)),
-            "title": rule_titles.get(flip["rule"], flip["rule"]),
-        }
-        for flip in result.get("weight_flips", [])[:5]
-    ]
     dimension_titles = {d["id"]: d["title"] for d in report.ruleset.dimensions}
     recommendation = result["recommendation"]
     return {
@@ -100,7 +92,6 @@ def recommendation_context(report: Report) -> dict:
             for side, rules in result["decisive_needs"].items()
         },
         "flips": flips,
-        "weight_flips": weight_flips,
         "starting_configuration": report_starting_configuration(report),
         "answers_by_section": answers_by_section(report.answers),
         "dimension_chart": dimension_chart(result["dimensions"], dimension_titles),

@@ -111,7 +111,8 @@ def share_link_revoke_view(request: HttpRequest, report_id: UUID, link_id: int) 
     report = owned_report(request, report_id)
     link = get_object_or_404(ShareLink, pk=link_id, report=report)
     share_link_revoke(link=link)
-    messages.success(request, f"The link {link} is revoked: it now opens nothing.")
+    # The label in Unicode isolates: its text direction cannot spill into the sentence.
+    messages.success(request, f"The link \u2068{link}\u2069 is revoked: it now opens nothing.")
     return redirect(reverse("advisor:report", args=[report.pk]) + "#share")
 
 

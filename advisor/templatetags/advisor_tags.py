@@ -38,3 +38,17 @@ def lower_first(text: str) -> str:
     if first in PROPER_NOUNS or (len(first) > 1 and first.isupper()):
         return text
     return f"{first[:1].lower()}{first[1:]} {rest}".rstrip()
+
+
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+
+
+@register.filter
+def isolate(value) -> str:
+    """`{{ title|isolate }}`: a user's text in Unicode isolates, where <bdi> cannot go (<title>).
+
+    Its direction is its own (a right-to-left title reads right to left) and nothing in it,
+    not even a right-to-left override, reorders the text around it.
+    """
+    return f"{FIRST_STRONG_ISOLATE}{value}{POP_DIRECTIONAL_ISOLATE}"

@@ -158,4 +158,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own default handler would print each of its lines a second time beside ours.
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -267,7 +267,7 @@ def test_edit_weights_preview_and_publish_then_new_assessments_use_them(
     changed_table = changed_table[: changed_table.index("</table>")]
     assert "Ledger" in changed_table and "Orders" not in changed_table
     assert "hybrid" in changed_table and "artemis" in changed_table
-    assert 'src="/static/vendor/plotly/plotly.min.js"' in page
+    assert 'src="/static/vendor/plotly/plotly-basic.min.js"' in page
     assert "replay-forever" in page[page.index('id="rule-differences"') :]
     assert 'value="Publish v2"' in page and "disabled" not in page[page.index("publish-form") :]
 
@@ -328,7 +328,7 @@ def test_the_impact_page_of_a_published_ruleset_sends_you_to_its_page(
 
 
 def test_plotly_is_served_from_our_own_static_files():
-    path = finders.find("vendor/plotly/plotly.min.js")
+    path = finders.find("vendor/plotly/plotly-basic.min.js")
     assert path is not None
     with open(path, encoding="utf-8") as file:
         assert "plotly.js" in file.read(400)
@@ -450,3 +450,19 @@ def test_reports_links_and_demo_runs_are_listed_read_only_for_staff(
         assert f"/admin/advisor/{name}/add/" not in response.content.decode()
     page = client.get(f"/admin/advisor/report/{report.pk}/change/").content.decode()
     assert "kafka" in page and 'type="submit" value="Save"' not in page
+
+
+def test_the_impact_page_lists_the_weights_nearest_to_changing_each_verdict(
+    admin_client, published_ruleset, admin_user
+):
+    submitted_assessment(LEDGER, title="Ledger")  # hybrid, two weights away from a verdict
+    submitted_assessment("order_fulfilment_jms", title="Orders")  # none within 0-10
+    draft = rulesets.ruleset_new_draft(user=admin_user)
+
+    page = admin_client.get(reverse("admin:advisor_ruleset_impact", args=[draft.pk]))
+
+    table = page.content.decode().split('id="weight-flips"')[1].split("</table>")[0]
+    assert "<bdi>Ledger</bdi>" in table and "Orders" not in table
+    assert "If the weight of rule" in table and "the recommendation would be" in table
+    # The impact chart is drawn by the shared static script (no inline script).
+    assert "<script>" not in page.content.decode()

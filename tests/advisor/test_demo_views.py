@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from advisor.demoruns.forms import CHOOSE_ONE
 from advisor.demoruns.presentation import demo_runs_export, demo_section_context, run_charts
-from advisor.demoruns.services import FAILED_WORKER_LOST, TOO_MANY_RUNS
+from advisor.demoruns.services import FAILED_WORKER_LOST, TOO_MANY_CHOSEN, TOO_MANY_RUNS
 from advisor.demos.drivers import run_scenario
 from advisor.models import DemoRun
 from advisor.ownership import SESSION_ASSESSMENTS
@@ -171,8 +171,27 @@ def test_over_the_session_limit_nothing_is_queued_and_the_reason_is_shown(client
     response = client.post(queue_url(report), data, headers={"HX-Request": "true"})
 
     assert response.status_code == 422  # swapped in place (base.html htmx-config)
-    assert TOO_MANY_RUNS.format(count=2, limit=2) in response.content.decode()
+    # Counted before queueing: none runs yet, so the message says so (it once said "2").
+    expected = TOO_MANY_CHOSEN.format(chosen=3, limit=2, busy="", room=2)
+    assert expected in response.content.decode()
     assert not assessment.demo_runs.exists()  # all or none
+
+
+def test_a_batch_over_what_is_left_says_how_many_still_fit(client, owned, settings):
+    assessment, report = owned
+    settings.DEMO_RUNS_PER_SESSION = 2
+    client.post(queue_url(report), {"replay-chosen": "on"})  # tasks go out on commit: never here
+    data = {f"{name}-chosen": "on" for name in ("durability", "push_pull")}
+
+    response = client.post(queue_url(report), data, headers={"HX-Request": "true"})
+
+    expected = TOO_MANY_CHOSEN.format(chosen=2, limit=2, busy=", and you already have 1", room=1)
+    assert expected in response.content.decode()
+    assert assessment.demo_runs.count() == 1
+    full = {"durability-chosen": "on"}
+    client.post(queue_url(report), full)
+    response = client.post(queue_url(report), full, headers={"HX-Request": "true"})
+    assert TOO_MANY_RUNS.format(count=2, limit=2) in response.content.decode()
 
 
 def test_queueing_with_htmx_returns_the_section_with_the_new_run_polling(client, owned):
@@ -189,7 +208,10 @@ def test_queueing_with_htmx_returns_the_section_with_the_new_run_polling(client,
     run = DemoRun.objects.get()
     assert f'hx-get="{run_url(run)}"' in page
     assert 'hx-trigger="every 1s"' in page
-    assert "Queued 1 demo run;" in page
+    assert "Queued 1 demo run: Replay" in page
+    # The confirmation is where the button was, marked to take focus after the swap.
+    assert page.index("Queued 1 demo run") > page.index("Queue the chosen demos")
+    assert "data-focus-after-swap" in page
 
 
 def test_the_queue_page_works_on_its_own(client, owned):
@@ -221,7 +243,7 @@ def test_polling_a_running_run_returns_its_progress_and_keeps_polling(client, ow
 
     page = response.content.decode()
     assert "<html" not in page
-    assert 'value="42"' in page and "42% · broker side: 4,200 of 10,000 acked" in page
+    assert 'value="42"' in page and "42% of the run · Broker side: 4,200 of 10,000 acked" in page
     assert 'hx-trigger="every 1s"' in page
     assert f'href="{run_url(run)}"' in page  # a real link for refreshing without htmx
     assert reverse("demos:cancel", args=[run.pk]) in page
@@ -263,7 +285,8 @@ def test_a_finished_run_shows_its_charts_summary_and_trade_off(client, owned, do
     for claim in documents[scenario]["claims"]:
         assert f'href="/trade-offs/#{claim}"' in page
     islands = json_islands(page)
-    assert f"demo-{run.pk}-latency" in islands
+    # Latency charts only where latency is the products' (not the simulation's pauses).
+    assert (f"demo-{run.pk}-latency" in islands) == (scenario not in {"exactly_once", "replay"})
     if scenario == "clustering":  # latency by hops and throughput by cluster size instead
         assert {f"demo-{run.pk}-counts", f"demo-{run.pk}-nodes"} <= set(islands)
     else:
@@ -271,6 +294,8 @@ def test_a_finished_run_shows_its_charts_summary_and_trade_off(client, owned, do
     for island, figure in islands.items():
         assert figure["data"] and figure["layout"]["height"] > 0
         assert page.count(f'data-plotly="{island}"') == 1
+    if scenario in {"exactly_once", "replay"}:
+        return
     sides = set(documents[scenario]["sides"])
     latency = islands[f"demo-{run.pk}-latency"]
     assert len(latency["data"]) == len(sides)  # every side, side by side
@@ -306,7 +331,7 @@ def test_the_full_run_page_links_back_to_the_recommendation(client, owned, docum
 
     assert "<html" in page
     assert f'href="/reports/{report.pk}/#run-{run.pk}"' in page
-    assert "plotly.min.js" in page
+    assert "plotly-basic.min.js" in page
 
 
 def test_a_failed_run_shows_its_message(client, owned):
@@ -407,3 +432,30 @@ def test_the_export_lists_succeeded_runs_with_their_key_figures(owned, documents
     assert durability["key_figures"]["broker"]["publish_latency_p99_ms"] > 0
     assert exported[1]["key_figures"]["naive"]["Duplicates processed"] > 0
     json.dumps(exported)  # ready for the JSON export
+
+
+def test_a_clustering_run_with_more_nodes_than_cpus_says_so(client, owned, documents):
+    assessment, _ = owned
+    metrics = {**documents["clustering"], "machine": {**documents["clustering"]["machine"]}}
+    metrics["machine"]["cpu_count"] = 2
+    metrics["parameters"] = {**metrics["parameters"], "nodes": 5}
+    run = succeeded(assessment, metrics)
+
+    page = client.get(run_url(run)).content.decode()
+
+    assert "This machine has 2 CPUs for 5 node processes" in page
+    assert "a limit of this machine, not of either product" in page
+
+
+def test_a_durability_run_whose_broker_kept_up_says_why_the_rates_look_alike(
+    client, owned, documents
+):
+    assessment, _ = owned
+    metrics = json.loads(json.dumps(documents["durability"]))
+    metrics["parameters"]["target_rate"] = 1000
+    metrics["sides"]["broker"]["publish_rate"] = 1000.0
+    run = succeeded(assessment, metrics)
+
+    page = client.get(run_url(run)).content.decode()
+
+    assert "The broker side kept up with the target rate of 1,000 msgs/s here" in page

@@ -71,6 +71,12 @@ def test_serve_starts_redis_when_none_answers_and_ctrl_c_stops_everything(tmp_pa
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)
     assert "started a local redis-server" in output
+    # Quiet: where to open the app and what runs, without noise a newcomer cannot act on.
+    assert f"Messaging Advisor is running: open http://127.0.0.1:{web_port}/" in output
+    assert "superuser privileges" not in output  # Celery's root warning (JSON only here)
+    assert "This is a development server" not in output
+    assert output.count("Watching for file changes") <= 1
+    assert "celery@" not in output  # no worker banner
     assert "manage.py createsuperuser" in output  # how to make the first admin account
     assert serve.returncode == 0
     assert wait_for(lambda: not redis_reachable(redis_url), 10)

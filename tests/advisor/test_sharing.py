@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.template.loader import render_to_string
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -123,7 +124,9 @@ def test_a_bad_token_gets_404_and_reveals_nothing(client, published_ruleset, how
         response = Client().get(reverse(name, args=[token]))
         assert response.status_code == 404
         body = response.content.decode()
-        assert "Order platform" not in body and "artemis" not in body.lower()
+        # Our own 404 page (its footer names the products), nothing of the report.
+        assert "This page does not exist" in body
+        assert "Order platform" not in body and "Margin" not in body and "scorebar" not in body
 
 
 def test_tokens_are_random_and_only_their_hash_is_stored(client, published_ruleset):
@@ -284,3 +287,35 @@ def test_the_owner_page_offers_exports_and_sharing(client, published_ruleset):
     assert reverse("advisor:report_json", args=[report.pk]) in page
     assert reverse("advisor:report_adr", args=[report.pk]) in page
     assert "Print or save as PDF" in page and "Share this report" in page
+
+
+def test_the_compare_page_flags_a_close_call(client, published_ruleset, admin_user):
+    report = make_report(client)
+    draft = ruleset_new_draft(user=admin_user)
+    ruleset_publish(ruleset=draft, user=admin_user)
+    url = reverse("advisor:report_rescore", args=[report.pk])
+    assert "close call" not in client.get(url).content.decode().lower()
+
+    # The report's snapshot says it was a close call with rules v1 (the page reads it).
+    Report.objects.filter(pk=report.pk).update(
+        result={**report.result, "margin": 4.2, "close_call": True}
+    )
+    page = client.get(url).content.decode()
+    assert "With rules v1 this was a close call (a margin of 4.2 points" in page
+    assert page.count('<span class="tag warn">close call</span>') == 1
+
+    # A close call with the current rules is a warning.
+    new = {**report.result, "margin": 3.5, "close_call": True}
+    context = {"report": report, "current": draft, "old": report.result, "new": new}
+    page = render_to_string("reports/rescore.html", {**context, "back_url": "/"})
+    assert "A close call." in page and "the margin is\n      3.5 points, under 10.0" in page
+
+
+def test_the_report_lists_answer_flips_but_no_rule_weights(client, published_ruleset):
+    report = make_report(client, persona="event_sourced_ledger_with_legacy_clients")
+    assert report.result["weight_flips"], "the stored result keeps them (for the admin)"
+
+    page = client.get(reverse("advisor:report", args=[report.pk])).content.decode()
+
+    section = page.split('id="what-would-change"')[1].split("</section>")[0]
+    assert "weight" not in section.lower()

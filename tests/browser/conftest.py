@@ -1,6 +1,7 @@
 """Playwright driving Debian's Chromium (DESIGN.md): `playwright install` cannot run here."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -45,5 +46,28 @@ def page(browser, live_server, transactional_db):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+# --- the first-five-minutes walk (issue 13): two widths, axe-core, screenshots -------------
+
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"  # git-ignored; screenshots to look at
+AXE_PATH = ROOT / "tests" / "vendor" / "axe.min.js"  # axe-core 4.14.1 (static/vendor/README.md)
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized_page(request, browser, live_server, transactional_db):
+    """A page at desktop (1440x900) and at phone (390x844) width."""
+    from advisor.rulesets.services import ruleset_load_default
+
+    ruleset_load_default()
+    context = browser.new_context(viewport=VIEWPORTS[request.param])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    page.width_name = request.param
     yield page
     context.close()

@@ -129,7 +129,11 @@ def test_htmx_autosave_returns_the_step_partial_with_the_conditional_question(cl
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert page.lstrip().startswith('<div id="wizard"') and "<html" not in page
+    # The step alone, led by its <title> (htmx sets the tab's title from it).
+    title, wizard = page.strip().split("\n", 1)
+    isolated = "\u2068Order platform\u2069"  # the architect's title in Unicode isolates
+    assert title == f"<title>Delivery (step 2 of 8) · {isolated} · Messaging Advisor</title>"
+    assert wizard.startswith('<div id="wizard"') and "<html" not in page
     assert "guarantee_owner" not in page
     response = client.post(
         url,
@@ -161,7 +165,25 @@ def test_htmx_next_swaps_in_the_next_step_and_pushes_its_url(client, published_r
         headers={"HX-Request": "true"},
     )
     assert response["HX-Push-Url"] == step_url(assessment, "delivery")
-    assert "<h1>Delivery</h1>" in response.content.decode()
+    page = response.content.decode()
+    # The new heading is marked to take focus after the swap; the tab's title names the step.
+    assert '<h1 tabindex="-1" data-focus-after-swap>Delivery</h1>' in page
+    assert page.lstrip().startswith("<title>Delivery (step 2 of 8)")
+    # Never cached: Back in the browser asks again and shows what was saved since.
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_step_with_a_missing_answer_marks_the_first_one_for_focus(client):
+    assessment = start(client)
+    response = client.post(
+        step_url(assessment, "workload"),
+        {"action": "next", "step_questions": "data_role throughput", "data_role": "commands"},
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert page.count("data-focus-after-swap") == 1
+    assert 'id="q-throughput"\n                  tabindex="-1" data-focus-after-swap' in page
 
 
 def test_a_stale_answer_is_dropped_when_its_question_disappears(client):
@@ -245,7 +267,7 @@ def test_the_report_page_explains_itself(client, published_ruleset):
     assert f'href="{reverse("advisor:tradeoffs")}#T3"' in page
     assert "Caveat:" in page and "since 0.11 (2017)" in page
     assert "min.insync.replicas=2" in page and "_AMQ_DUPL_ID" in page
-    assert 'data-plotly="dimension-chart"' in page and "vendor/plotly/plotly.min.js" in page
+    assert 'data-plotly="dimension-chart"' in page and "vendor/plotly/plotly-basic.min.js" in page
     figure = json.loads(
         page.split('id="dimension-chart" type="application/json">')[1].split("</script>")[0]
     )

@@ -3,6 +3,7 @@
 `make run` calls this after set-up. Ctrl-C stops everything it started.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -29,17 +30,57 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", default="1", help="Celery worker processes.")
 
     def handle(self, *args, **options):
+        # Checks once here (silent when all is well): the web server's own are skipped below.
+        self.check()
+        self.check_migrations()
         processes: list[tuple[str, subprocess.Popen]] = []
+
+        def stop(*_):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)  # also when started in the background (SIGINT ignored)
+        try:
+            started = self.start(processes, options)
+            self.stdout.write("\n".join(started))
+            while True:
+                for name, process in processes:
+                    if process.poll() is not None:
+                        raise CommandError(f"the {name} exited (code {process.returncode})")
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping...")
+        finally:
+            # Also when starting failed half-way: nothing started here outlives the command.
+            for _, process in reversed(processes):
+                if process.poll() is None:
+                    process.terminate()
+            for _, process in reversed(processes):
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def start(self, processes: list[tuple[str, subprocess.Popen]], options) -> list[str]:
+        """Start Redis (when none answers), the worker and the web server; say what runs."""
         url = settings.CELERY_BROKER_URL
         if redis_reachable(url):
-            self.stdout.write(f"Redis: using the one at {url}")
+            redis_line = f"  Redis        the one already answering at {url}"
         else:
             try:
                 processes.append(("redis-server", start_local_redis(url)))
             except RedisUnavailable as error:
                 raise CommandError(str(error)) from None
-            self.stdout.write(f"Redis: none answered at {url}; started a local redis-server")
-
+            redis_line = f"  Redis        none answered at {url}: started a local redis-server"
+        quiet = {
+            **os.environ,
+            # Celery warns about running as root because a root worker that accepts pickle
+            # could be made to run code; this app's Celery accepts JSON only
+            # (CELERY_ACCEPT_CONTENT), and Celery itself refuses pickle as root.
+            "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges",
+            # Printed once below, with where to open the app, instead of on every reload.
+            "DJANGO_RUNSERVER_HIDE_WARNING": "true",
+        }
         processes.append(
             (
                 "celery worker",
@@ -50,14 +91,16 @@ class Command(BaseCommand):
                         "celery",
                         "-A",
                         "config",
+                        "--quiet",  # no banner
                         "worker",
-                        "--loglevel=INFO",
+                        "--loglevel=WARNING",
                         f"--concurrency={options['concurrency']}",
                         # An embedded beat sweeps runs whose worker died (CELERY_BEAT_SCHEDULE).
                         "--beat",
                         f"--schedule={Path(tempfile.gettempdir()) / 'advisor-celerybeat'}",
                     ],
                     cwd=BASE_DIR,
+                    env=quiet,
                 ),
             )
         )
@@ -65,36 +108,34 @@ class Command(BaseCommand):
         processes.append(
             (
                 "web server",
-                subprocess.Popen([sys.executable, "manage.py", "runserver", address], cwd=BASE_DIR),
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "runserver", address, "--skip-checks"],
+                    cwd=BASE_DIR,
+                    env=quiet,
+                    # Its banner repeats what is printed below; errors and requests go to stderr.
+                    stdout=subprocess.DEVNULL,
+                ),
             )
         )
-        self.stdout.write(f"Messaging Advisor: http://{address}/  (Ctrl-C stops it)")
+        workers = options["concurrency"]
+        plural = "" if workers == "1" else "es"
+        lines = [
+            "",
+            f"Messaging Advisor is running: open http://{address}/",
+            "",
+            f"  web server   Django's development server on {address} (reloads when code changes)",
+            f"  worker       Celery, {workers} process{plural}, runs the demos;"
+            " its beat sweeps stuck runs every minute (logs warnings and errors only)",
+            redis_line,
+            f"  admin        http://{address}/admin/ (rule weights, rulesets)",
+        ]
         if not get_user_model().objects.filter(is_staff=True).exists():
-            self.stdout.write(
-                "No admin account yet. To edit rule weights, create one with:\n"
-                "    .venv/bin/python manage.py createsuperuser\n"
-                f"then sign in at http://{address}/admin/"
+            lines.append(
+                "               no admin account yet: .venv/bin/python manage.py createsuperuser"
             )
-
-        def stop(*_):
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)  # also when started in the background (SIGINT ignored)
-        try:
-            while True:
-                for name, process in processes:
-                    if process.poll() is not None:
-                        raise CommandError(f"the {name} exited (code {process.returncode})")
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            self.stdout.write("Stopping...")
-        finally:
-            for _, process in reversed(processes):
-                if process.poll() is None:
-                    process.terminate()
-            for _, process in reversed(processes):
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        lines += [
+            "",
+            "Requests are logged below (not each poll of a running demo). Ctrl-C stops it all.",
+            "",
+        ]
+        return lines

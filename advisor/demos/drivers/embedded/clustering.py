@@ -25,6 +25,7 @@ from advisor.demos.metrics import (
     FixedRateSchedule,
     LatencyHistogram,
     RunContext,
+    format_ms,
     level_series,
     rate,
     rate_series,
@@ -180,7 +181,9 @@ def run(parameters: dict, context: RunContext) -> dict:
             for side in ("broker", "log"):
                 # Broker: produce on node 0, consume on node `target`; log: both on the leader.
                 producer = ports[0] if side == "broker" else ports[target]
-                phase = context.phase(step / steps, (step + 1) / steps)
+                phase = context.phase(
+                    step / steps, (step + 1) / steps, f"{side.capitalize()} side, node {target}"
+                )
                 probes[side][target] = _probe(
                     producer,
                     ports[target],
@@ -200,7 +203,9 @@ def run(parameters: dict, context: RunContext) -> dict:
             farthest = size - 1
             for side in ("broker", "log"):
                 producer = ports[0] if side == "broker" else ports[farthest]
-                phase = context.phase(step / steps, (step + 1) / steps)
+                phase = context.phase(
+                    step / steps, (step + 1) / steps, f"{side.capitalize()} side, node {target}"
+                )
                 probe = _probe(
                     producer,
                     ports[farthest],
@@ -277,8 +282,9 @@ def _summary(sides: dict, nodes: int) -> str:
     leader = [values["p50"] for values in log["latency_by_leader_node"].values()]
     trend = "grew" if last > first else "did not grow"
     return (
-        f"End-to-end p50 latency {trend} from {first} ms at 0 hops to {last} ms at "
-        f"{nodes - 1} hops when the cluster forwarded (about {per_hop * 1000:.0f} µs a hop), "
-        f"while clients talking to the partition leader stayed between {min(leader)} and "
-        f"{max(leader)} ms on every node: T5, routing in the cluster costs a hop each time."
+        f"End-to-end p50 latency {trend} from {format_ms(first)} at 0 hops to "
+        f"{format_ms(last)} at {nodes - 1} hops when the cluster forwarded (about "
+        f"{format_ms(max(per_hop, 0))} a hop), while clients talking to the partition leader "
+        f"stayed between {format_ms(min(leader))} and {format_ms(max(leader))} on every node: "
+        f"T5, routing in the cluster costs a hop each time."
     )

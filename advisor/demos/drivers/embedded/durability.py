@@ -29,6 +29,7 @@ from advisor.demos.metrics import (
     FixedRateSchedule,
     LatencyHistogram,
     RunContext,
+    format_ms,
     level_series,
     rate,
     rate_series,
@@ -192,13 +193,30 @@ def summarise_side(
     return metrics, findings
 
 
+MAX_SYNC_POINTS = 400  # syncs drawn exactly; the broker side syncs every message (level 0-1)
+
+
 def _at_risk_series(run: SideRun, start: float, end: float) -> list[list[float]]:
+    """Acknowledged-but-not-on-disk over time: evenly spaced samples, plus the level just
+    before and just after each periodic sync, so the chart draws the sawtooth the flushes
+    make (samples alone fall between the teeth and smooth them into a slow slope).
+    """
     # Each sync lowers the at-risk level by the messages it newly covered.
     covered_times, previous = [], 0
     for moment, covered in run.syncs:
         covered_times.extend([moment] * (covered - previous))
         previous = covered
-    return level_series(run.acked, covered_times, start, end)
+    series = level_series(run.acked, covered_times, start, end)
+    if len(run.syncs) > MAX_SYNC_POINTS:
+        return series
+    teeth, previous = [], 0
+    for moment, covered in run.syncs:
+        if start <= moment <= end:
+            acked = bisect.bisect_right(run.acked, moment)
+            at = round(moment - start, 4)
+            teeth += [[at, max(0, acked - previous)], [at, max(0, acked - covered)]]
+        previous = covered
+    return sorted(series + teeth, key=lambda point: point[0])
 
 
 def run(parameters: dict, context: RunContext) -> dict:
@@ -221,9 +239,8 @@ def run(parameters: dict, context: RunContext) -> dict:
     try:
         for key, label, model, sync_each, (low, high) in plan:
             path = directory / f"{key}.data"
-            side_run = append_messages(
-                path, payload, sync_each=sync_each, context=context.phase(low, high), **common
-            )
+            phase = context.phase(low, high, f"{key.capitalize()} side")
+            side_run = append_messages(path, payload, sync_each=sync_each, context=phase, **common)
             path.unlink(missing_ok=True)
             sides[key], findings[key] = summarise_side(
                 side_run,
@@ -254,9 +271,9 @@ def _summary(sides: dict, parameters: dict) -> str:
         )
     return (
         f"Syncing before each ack, the broker side acknowledged {broker['publish_rate']:,.0f} "
-        f"msgs/s at p99 {broker['publish_latency_ms']['p99']} ms; acking from the page cache, "
-        f"the log side reached {log['publish_rate']:,.0f} msgs/s at p99 "
-        f"{log['publish_latency_ms']['p99']} ms, and {outcome} "
-        f"(flush every {parameters['flush_interval_ms']} ms): T4, with M2's caveat that Kafka "
-        f"relies on replication, not fsync."
+        f"msgs/s at p99 {format_ms(broker['publish_latency_ms']['p99'])}; acking from the page "
+        f"cache, the log side reached {log['publish_rate']:,.0f} msgs/s at p99 "
+        f"{format_ms(log['publish_latency_ms']['p99'])}, and {outcome} "
+        f"(flush every {format_ms(parameters['flush_interval_ms'])}): T4, with M2's caveat "
+        f"that Kafka relies on replication, not fsync."
     )

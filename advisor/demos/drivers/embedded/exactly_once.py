@@ -125,6 +125,13 @@ class BrokerConnection(socketserver.StreamRequestHandler):
                 self.server.redelivered += 1
 
 
+CONSUMER_LABELS = {
+    "broker": "Broker deduplication",
+    "transactional": "Offset stored with the result",
+    "naive": "Naive at-least-once",
+}
+
+
 def kill_plan(seed: int, messages: int, kills: int) -> list[list]:
     """``kills`` (message id, point) pairs, with at least one between effect and commit."""
     generator = random.Random(seed)
@@ -333,7 +340,9 @@ def run(parameters: dict, context: RunContext) -> dict:
         _prepare_stores(directory)
         consumed = {}
         for index, mode in enumerate(("broker", "transactional", "naive")):
-            phase = context.phase(0.05 + 0.95 * index / 3, 0.05 + 0.95 * (index + 1) / 3)
+            phase = context.phase(
+                0.05 + 0.95 * index / 3, 0.05 + 0.95 * (index + 1) / 3, CONSUMER_LABELS[mode]
+            )
             consumed[mode] = _consume_with_kills(
                 mode, directory, broker.port, plan, messages, phase
             )
@@ -393,13 +402,24 @@ def run(parameters: dict, context: RunContext) -> dict:
 def _summary(sides: dict, messages: int) -> str:
     broker, log, naive = sides["broker"], sides["log"], sides["naive"]
     kills = broker["kills"]
-    designs_clean = all(side["duplicates"] == 0 and side["losses"] == 0 for side in (broker, log))
-    verdict = "both exactly-once designs" if designs_clean else "the exactly-once designs"
+    designs = (("broker deduplication", broker), ("the offset stored with the result", log))
+    outcomes = "; ".join(
+        f"{name}: {_in_words(side['duplicates'], 'duplicate')} and "
+        f"{_in_words(side['losses'], 'loss', 'losses')}"
+        for name, side in designs
+    )
     return (
         f"With each consumer killed {kills} times while processing {messages:,} messages, "
-        f"{verdict} ended with {broker['duplicates']}/{log['duplicates']} duplicates and "
-        f"{broker['losses']}/{log['losses']} losses (broker deduplication / offset stored with "
-        f"the result) while the naive at-least-once consumer processed {naive['duplicates']} "
-        f"messages twice and lost {naive['losses']}: T3 and M1, exactly-once needs the server "
-        f"or the consumer to own it (T2)."
+        f"the exactly-once designs ended with {outcomes}, while the naive at-least-once "
+        f"consumer processed {_in_words(naive['duplicates'], 'message')} twice and lost "
+        f"{_in_words(naive['losses'], 'message')}: T3 and M1, exactly-once needs the server or "
+        f"the consumer to own it (T2)."
     )
+
+
+def _in_words(number: int, noun: str, plural: str = "") -> str:
+    """'no duplicates', '1 duplicate', '3 duplicates' ('no losses' with plural='losses')."""
+    many = plural or f"{noun}s"
+    if number == 0:
+        return f"no {many}"
+    return f"{number:,} {noun if number == 1 else many}"

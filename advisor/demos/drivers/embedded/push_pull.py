@@ -29,6 +29,7 @@ from advisor.demos.metrics import (
     FixedRateSchedule,
     LatencyHistogram,
     RunContext,
+    format_ms,
     level_series,
     rate,
     rate_series,
@@ -318,7 +319,7 @@ def run(parameters: dict, context: RunContext) -> dict:
     for key, label, model, start_side, (low, high) in plan:
         recorder = Recorder(parameters["messages"])
         threads = start_side(recorder, parameters)
-        _wait(recorder, threads, context.phase(low, high))
+        _wait(recorder, threads, context.phase(low, high, label))
         extra = (
             {"prefetch": parameters["prefetch"], "broker_buffer": parameters["broker_buffer"]}
             if key == "broker"
@@ -340,22 +341,24 @@ def run(parameters: dict, context: RunContext) -> dict:
 def _summary(sides: dict, parameters: dict) -> str:
     push, pull = sides["broker"], sides["log"]
     setting = (
-        f"With a consumer needing {parameters['processing_ms']:g} ms a message and a producer "
-        f"aiming at {parameters['target_rate']:,} msgs/s, "
+        f"With a consumer needing {format_ms(parameters['processing_ms'])} a message and a "
+        f"producer aiming at {parameters['target_rate']:,} msgs/s, "
     )
     push_delay, pull_delay = push["send_delay_ms"]["p99"], pull["send_delay_ms"]["p99"]
     if push["max_backlog"] >= pull["max_backlog"] or push_delay <= pull_delay:
         return setting + (
             f"the consumer kept up, so push and pull behaved alike (backlog at most "
             f"{push['max_backlog']:,} vs {pull['max_backlog']:,}; end-to-end p99 "
-            f"{push['end_to_end_latency_ms']['p99']:,} vs {pull['end_to_end_latency_ms']['p99']:,}"
-            f" ms): T1's difference shows only when the consumer is slower than the producer."
+            f"{format_ms(push['end_to_end_latency_ms']['p99'])} vs "
+            f"{format_ms(pull['end_to_end_latency_ms']['p99'])}): T1's difference shows only"
+            f" when the consumer is slower than the producer."
         )
     return setting + (
         f"push kept the backlog at {push['max_backlog']:,} messages or fewer by holding the "
-        f"producer back (send delay p99 {push_delay:,} ms, end-to-end p99 "
-        f"{push['end_to_end_latency_ms']['p99']:,} ms) while pull let the producer keep its "
-        f"pace (send delay p99 {pull_delay:,} ms) and the backlog grew to "
-        f"{pull['max_backlog']:,} (end-to-end p99 {pull['end_to_end_latency_ms']['p99']:,} ms): "
+        f"producer back (send delay p99 {format_ms(push_delay)}, end-to-end p99 "
+        f"{format_ms(push['end_to_end_latency_ms']['p99'])}) while pull let the producer keep "
+        f"its pace (send delay p99 {format_ms(pull_delay)}) and the backlog grew to "
+        f"{pull['max_backlog']:,} (end-to-end p99 "
+        f"{format_ms(pull['end_to_end_latency_ms']['p99'])}): "
         f"T1, the broker takes charge of delivery, the log lets consumers read at their pace."
     )

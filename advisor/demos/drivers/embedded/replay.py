@@ -101,6 +101,9 @@ class LogReader:
         self.file.close()
 
 
+SIDE_LABELS = {"broker": "Queue side", "log": "Log side"}
+
+
 def _produce(store, messages: int, body: bytes, context: RunContext) -> dict:
     sent, acked = [], []
     for message_id in range(messages):
@@ -223,7 +226,7 @@ def run(parameters: dict, context: RunContext) -> dict:
             store = store_class(path)
             try:
                 sides[key], findings[key] = _side(
-                    key, store, parameters, body, context.phase(low, high)
+                    key, store, parameters, body, context.phase(low, high, SIDE_LABELS[key])
                 )
             finally:
                 store.close()
