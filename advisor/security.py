@@ -12,21 +12,22 @@ from django.dispatch import receiver
 from django.utils.crypto import salted_hmac
 
 # Changing it changes every stored fingerprint (migration 0005 uses the same value).
-SESSION_FINGERPRINT_SALT = "advisor.owner_session"
+FINGERPRINT_SALT = "advisor.owner_session"
 # A share link's path: /s/<token>/...; only the first characters (the hint the owner and
 # the admin see) survive in logs.
 SHARE_TOKEN_IN_PATH = re.compile(r"(/s/)([A-Za-z0-9_-]{1,6})[A-Za-z0-9_%-]*")
 
 
-def session_fingerprint(session_key: str | None) -> str:
-    """A keyed hash (HMAC-SHA256 with SECRET_KEY) of a session key, or "" for none.
+def fingerprint(secret: str | None) -> str:
+    """A keyed hash (HMAC-SHA256 with SECRET_KEY) of a session key or address, "" for none.
 
-    Rows store this instead of the key: the key is a live credential (as a cookie it
-    opens the visitor's reports), its fingerprint opens nothing.
+    Rows store this instead of the value: a session key is a live credential (as a cookie
+    it opens the visitor's reports) and an address is personal data; the fingerprint
+    still tells two visitors apart for the limits, and opens nothing.
     """
-    if not session_key:
+    if not secret:
         return ""
-    return salted_hmac(SESSION_FINGERPRINT_SALT, session_key, algorithm="sha256").hexdigest()
+    return salted_hmac(FINGERPRINT_SALT, secret, algorithm="sha256").hexdigest()
 
 
 def redact_share_tokens(text: str) -> str:

@@ -22,6 +22,7 @@ from advisor.demoruns.forms import DemoQueueForm
 from advisor.demoruns.models import DemoRun
 from advisor.demoruns.presentation import demo_section_context, run_context
 from advisor.demoruns.services import demo_run_cancel, demo_run_enqueue, demo_run_sweep, looks_stuck
+from advisor.limits import client_ip, rate_limited
 from advisor.ownership import session_owns
 from advisor.reports.access import owned_report
 from advisor.reports.models import Report
@@ -61,8 +62,11 @@ def render_section(
     )
 
 
-def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> int:
-    """Queue every chosen scenario, all or none; errors go onto the form."""
+def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> tuple[int, int | None]:
+    """Queue every chosen scenario, all or none; errors go onto the form.
+
+    Returns (runs queued, seconds to wait when a limit refused them, else None).
+    """
     chosen = form.chosen()
     try:
         with transaction.atomic():
@@ -72,18 +76,22 @@ def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> int:
                     scenario=scenario,
                     parameters=parameters,
                     owner_session=request.session.session_key or "",
+                    owner_client=client_ip(request),
                 )
     except ValidationError as error:
         if hasattr(error, "error_dict"):
             for field, field_errors in error.message_dict.items():
                 form.add_error(field_errors[0], scenario=scenario, field=field)
-        else:
-            form.add_error(error.messages[0])
-        return 0
-    return len(chosen)
+            return 0, None
+        form.add_error(error.messages[0])
+        if error.code == "limit":
+            return 0, error.params["retry_after"]
+        return 0, None
+    return len(chosen), None
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("demo_queue")
 def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
     """The form to queue demo runs (also shown on the report page), and its post."""
     report = owned_report(request, report_id)
@@ -96,19 +104,24 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
     form = DemoQueueForm(answers, data=request.POST)
     if not request.session.session_key:
         request.session.save()
-    count = _queue(request, report, form) if form.is_valid() else 0
+    count, retry_after = _queue(request, report, form) if form.is_valid() else (0, None)
     if count:
         notice = QUEUED.format(count=count, plural="" if count == 1 else "s")
         if request.htmx:
             return render_section(request, report, notice=notice)
         messages.success(request, notice)
         return redirect(report_url(report))
-    # 422, as every form with inline errors here: base.html tells htmx to swap it in.
+    # 422, as every form with inline errors here, or 429 with Retry-After when a limit
+    # refused the runs: base.html tells htmx to swap both in.
+    status = 422 if retry_after is None else 429
     if request.htmx:
-        return render_section(request, report, queue_form=form, status=422)
-    return TemplateResponse(
-        request, "demoruns/queue.html", {"report": report, "queue_form": form}, status=422
-    )
+        response = render_section(request, report, queue_form=form, status=status)
+    else:
+        context = {"report": report, "queue_form": form}
+        response = TemplateResponse(request, "demoruns/queue.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_GET
