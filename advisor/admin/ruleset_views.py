@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from advisor.charts import plotly_text
 from advisor.engine.datafiles import DataFileError
 from advisor.engine.sides import OUTCOME_NAMES
 from advisor.rulesets import services as rulesets
@@ -180,7 +181,7 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
     if not impact.assessments:
         return None
     rows = sorted(impact.assessments, key=lambda row: row.kafka_shift)
-    labels = [f"{row.assessment} · {str(row.assessment.pk)[:8]}" for row in rows]
+    labels = [plotly_text(f"{row.assessment} · {str(row.assessment.pk)[:8]}") for row in rows]
     return {
         "data": [
             {
@@ -213,4 +214,5 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
             "margin": {"t": 70, "r": 120, "l": 20},
             "showlegend": False,
         },
+        "config": {"displaylogo": False, "responsive": True},
     }

@@ -31,8 +31,8 @@ BIDI_CONTROL = (
 TOO_LONG = "is {length} characters long; at most {limit} are allowed"
 
 NOT_UTF8 = "is not UTF-8 text"
-INVALID_JSON = "is not valid JSON: {detail} (line {line}, column {column})"
-TOO_DEEP = "nests arrays and objects deeper than {limit} levels (line {line}, column {column})"
+INVALID_JSON = "is not valid JSON: {detail}"
+TOO_DEEP = "nests arrays and objects deeper than {limit} levels"
 NUMBER_TOO_LONG = "has a number {length} characters long; at most {limit} are allowed"
 NOT_A_NUMBER = "has {constant}, which is not a JSON number"
 NUMBER_TOO_LARGE = "has the number {literal}, too large to be stored"
@@ -53,11 +53,28 @@ _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 class TextInputError(ValueError):
-    """Text or JSON that we refuse; ``message`` reads after the name of the field."""
+    """Text or JSON that we refuse; ``message`` reads after the name of the field.
 
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+    For JSON, ``line`` and ``column`` say where (when known), and ``detail`` is the JSON
+    parser's own words for a syntax error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        detail: str | None = None,
+    ):
+        self.message, self.line, self.column, self.detail = message, line, column, detail
+        super().__init__(self.located())
+
+    def located(self) -> str:
+        """The message with where it happened, e.g. '... (line 2, column 7)'."""
+        if self.line is None:
+            return self.message
+        return f"{self.message} (line {self.line}, column {self.column})"
 
 
 def text_problem(value: Any, *, max_length: int | None, multiline: bool = False) -> str | None:
@@ -128,7 +145,7 @@ def _check_depth(text: str, limit: int) -> None:
             depth += 1
             if depth > limit:
                 line, column = _position(text, token.start())
-                raise TextInputError(TOO_DEEP.format(limit=limit, line=line, column=column))
+                raise TextInputError(TOO_DEEP.format(limit=limit), line=line, column=column)
         elif bracket in "]}":
             depth -= 1
 
@@ -174,7 +191,10 @@ def parse_json(
         )
     except json.JSONDecodeError as error:
         raise TextInputError(
-            INVALID_JSON.format(detail=error.msg, line=error.lineno, column=error.colno)
+            INVALID_JSON.format(detail=error.msg),
+            line=error.lineno,
+            column=error.colno,
+            detail=error.msg,
         ) from None
     except RecursionError:  # only if max_depth were set above Python's recursion limit
-        raise TextInputError(TOO_DEEP.format(limit=max_depth, line="?", column="?")) from None
+        raise TextInputError(TOO_DEEP.format(limit=max_depth)) from None

@@ -66,8 +66,8 @@ def test_brackets_inside_strings_do_not_count_as_depth():
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("[" * 1000 + "]" * 1000, textinput.TOO_DEEP.format(limit=32, line=1, column=33)),
-        ("[" * 33 + "]" * 33, textinput.TOO_DEEP.format(limit=32, line=1, column=33)),
+        ("[" * 1000 + "]" * 1000, textinput.TOO_DEEP.format(limit=32) + " (line 1, column 33)"),
+        ("[" * 33 + "]" * 33, textinput.TOO_DEEP.format(limit=32) + " (line 1, column 33)"),
         ('{"n": ' + "9" * 5000 + "}", textinput.NUMBER_TOO_LONG.format(length=5000, limit=40)),
         ('{"n": 1' + "0" * 4999 + ".5}", textinput.NUMBER_TOO_LONG.format(length=5002, limit=40)),
         ('{"n": NaN}', textinput.NOT_A_NUMBER.format(constant="NaN")),
@@ -76,14 +76,14 @@ def test_brackets_inside_strings_do_not_count_as_depth():
         (b'{"a": "\xff"}', textinput.NOT_UTF8),
         (
             '{"a": 1,\n "b": }',
-            textinput.INVALID_JSON.format(detail="Expecting value", line=2, column=7),
+            textinput.INVALID_JSON.format(detail="Expecting value") + " (line 2, column 7)",
         ),
     ],
 )
 def test_parse_json_refuses_what_would_crash_with_a_message_that_says_why(content, expected):
     with pytest.raises(TextInputError) as raised:
         parse_json(content)
-    assert raised.value.message == expected
+    assert raised.value.located() == expected
 
 
 def test_depth_32_is_still_accepted():

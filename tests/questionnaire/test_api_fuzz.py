@@ -10,6 +10,8 @@ examples and no deadline, so it takes seconds, on SQLite and on PostgreSQL (CI).
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from config.wsgi import application
@@ -22,6 +24,20 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 @pytest.fixture(autouse=True)
 def scoring_rules(published_ruleset, settings):
     settings.RATELIMIT_ENABLE = False  # the limits are tested apart; here every body counts
+
+
+@pytest.fixture(autouse=True)
+def connection_kept_across_requests():
+    """As Django's test client does: the test's transaction outlives each request.
+
+    Otherwise the end of a request closes the connection inside the test's transaction
+    (PostgreSQL; SQLite's in-memory test database is never closed).
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
