@@ -201,9 +201,11 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
             }
         ],
         "layout": {
+            # A subtitle, not <sub>: plotly.js draws <sub> with a style attribute, which
+            # the CSP refuses.
             "title": {
-                "text": "Shift of each assessment's event-streaming (Kafka) share"
-                "<br><sub>red: the verdict changes</sub>"
+                "text": "Shift of each assessment's event-streaming (Kafka) share",
+                "subtitle": {"text": "red: the verdict changes"},
             },
             "xaxis": {
                 "title": {"text": "points of 100 (negative: towards the broker)"},

@@ -64,7 +64,7 @@ class RuleWeightForm(forms.ModelForm):
                     "max_value": WEIGHT_OUT_OF_RANGE.format(rule=rule),
                     "max_decimal_places": WEIGHT_TOO_PRECISE.format(rule=rule),
                 },
-                widget=forms.NumberInput(attrs={"step": "0.1", "style": "width: 5em"}),
+                widget=forms.NumberInput(attrs={"step": "0.1", "class": "weight-input"}),
             )
         if self.instance.pk and self.instance.ruleset.is_published:
             for field in self.fields.values():
