@@ -150,3 +150,16 @@ def test_admin_sign_in_is_throttled_per_address_and_per_username(client, setting
     elsewhere.post("/admin/login/", {"username": "grace", "password": "guess"})
     last = elsewhere.post("/admin/login/", {"username": "grace", "password": "guess"})
     assert last.status_code == 429
+
+
+def test_a_draft_s_notes_get_the_same_text_check(staff_client, published_ruleset):
+    admin = UserFactory(admin=True)
+    draft = rulesets.ruleset_new_draft(user=admin)
+    url = reverse("admin:advisor_ruleset_change", args=[draft.pk])
+    response = staff_client.post(
+        url, {"close_call_margin": "10", "notes": "Tuned \u202e for the board"}
+    )
+    assert response.status_code == 200
+    assert "contains the bidirectional control character U+202E" in response.content.decode()
+    draft.refresh_from_db()
+    assert "\u202e" not in draft.notes

@@ -139,3 +139,20 @@ def test_the_home_page_lists_a_visitor_s_assessments_a_page_at_a_time(client):
     assert "Assessment 02" in second and "Assessment 00" in second
     assert "Assessment 12" not in second
     assert client.get("/", {"page": "x\u202e"}).status_code == 200  # a bad page number is page 1
+
+
+@pytest.mark.django_db
+def test_the_report_shows_the_newest_demo_runs_and_counts_the_rest(client, owned):
+    from advisor.demoruns.models import DemoRun
+    from advisor.demoruns.presentation import RUNS_SHOWN
+
+    assessment, report = owned
+    DemoRun.objects.bulk_create(
+        [
+            DemoRun(assessment=assessment, scenario="replay", status=DemoRun.Status.FAILED)
+            for _ in range(RUNS_SHOWN + 3)
+        ]
+    )
+    page = client.get(reverse("advisor:report", args=[report.pk])).content.decode()
+    assert page.count('<article class="demo-run status-') == RUNS_SHOWN
+    assert f"And 3 older runs, not shown: the newest {RUNS_SHOWN} are." in page
