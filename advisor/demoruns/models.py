@@ -9,12 +9,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from advisor.security import fingerprint
+
 
 def heartbeat_deadline(now: datetime | None = None) -> datetime:
     """A running run whose last heartbeat is older than this has lost its worker."""
     return (now or timezone.now()) - timedelta(seconds=settings.DEMO_RUN_HEARTBEAT_TIMEOUT)
-
-from advisor.security import fingerprint
 
 
 class DemoRunQuerySet(models.QuerySet):

@@ -4,8 +4,6 @@ import io
 import logging
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from advisor.reports.models import Report
@@ -39,46 +37,6 @@ def test_a_report_stores_a_keyed_hash_of_its_owner_s_session(client, published_r
     assert stored == fingerprint(session.session_key)
     assert session.session_key not in stored
     assert Report.objects.for_sessions([session.session_key]).get() == report
-
-
-@pytest.mark.django_db(transaction=True)
-def test_migration_0005_hashes_the_session_keys_already_stored():
-    executor = MigrationExecutor(connection)
-    executor.migrate([("advisor", "0004_demo_run_heartbeat")])
-    old = executor.loader.project_state([("advisor", "0004_demo_run_heartbeat")]).apps
-    Assessment = old.get_model("questionnaire", "Assessment")
-    RuleSet = old.get_model("advisor", "RuleSet")
-    OldReport = old.get_model("advisor", "Report")
-    OldRun = old.get_model("advisor", "DemoRun")
-    assessment = Assessment.objects.create(title="before")
-    ruleset = RuleSet.objects.create(version="v1", state="published")
-    raw = "abcdefghijklmnopqrstuvwxyz012345"
-    report = OldReport.objects.create(
-        assessment=assessment,
-        ruleset=ruleset,
-        answers={},
-        result={},
-        recommendation="kafka",
-        bank_version="1",
-        owner_session=raw,
-    )
-    run = OldRun.objects.create(assessment=assessment, scenario="replay", owner_session=raw)
-    anonymous = OldRun.objects.create(assessment=assessment, scenario="replay", owner_session="")
-
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([("advisor", "0005_owner_fingerprints")])
-    new = executor.loader.project_state([("advisor", "0005_owner_fingerprints")]).apps
-    assert new.get_model("advisor", "Report").objects.get(pk=report.pk).owner_session == (
-        fingerprint(raw)
-    )
-    runs = new.get_model("advisor", "DemoRun").objects
-    assert runs.get(pk=run.pk).owner_session == fingerprint(raw)
-    assert runs.get(pk=anonymous.pk).owner_session == ""
-
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_share_tokens_are_cut_to_their_hint_in_any_text():
