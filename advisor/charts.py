@@ -40,6 +40,15 @@ def _layout(height: int, **extra) -> dict:
     return base_layout(height, **{**defaults, **extra})
 
 
+def plotly_text(text: str) -> str:
+    """Text shown as it is: plotly.js reads tags (<a href>, <b>) and entities in labels.
+
+    A visitor's title such as '<a href="https://evil.example">click</a>' would otherwise
+    become a live link on an administrator's page; escaped, it reads as typed.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def wrap_label(text: str, width: int = 26) -> str:
     """Break a long axis label over lines (<br>) so it fits a phone screen."""
     lines, line = [], ""

@@ -9,14 +9,18 @@ from django.utils import timezone
 
 from advisor.engine.answers import AnswersError, check_answer, validate_answers
 from advisor.engine.bank import default_bank
+from advisor.validators import validated_text
 from questionnaire.models import Assessment
 
+TITLE_MAX_LENGTH = 200
 ANSWER_TO_HIDDEN_QUESTION = "this question is not asked for your other answers"
 UNKNOWN_QUESTION = "'{question}' is not a question of this questionnaire"
 
 
 def assessment_create(*, title: str = "") -> Assessment:
-    assessment = Assessment(title=title.strip()[:200], bank_version=default_bank().version)
+    """A new, empty assessment. ValidationError ({"title": ...}) for a title we refuse."""
+    title = validated_text(title, field="title", label="The title", max_length=TITLE_MAX_LENGTH)
+    assessment = Assessment(title=title, bank_version=default_bank().version)
     assessment.full_clean()
     assessment.save()
     return assessment

@@ -13,4 +13,5 @@ urlpatterns = [
         name="step",
     ),
     path("api/v1/assessments", api.assessments_create, name="api_assessments"),
+    path("api/v1/openapi.json", api.openapi_json, name="api_openapi"),
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,6 +21,13 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retar
 
 from advisor.engine.answers import AnswersError, allowed_values
 from advisor.engine.bank import QuestionBank, Section, default_bank
+from advisor.limits import (
+    TOO_MANY_REQUESTS,
+    rate_in_words,
+    rate_limit_exceeded,
+    rate_limited,
+    wait_in_words,
+)
 from advisor.ownership import SESSION_ASSESSMENTS, remember_assessment, session_owns
 from advisor.rulesets.services import NoPublishedRules
 from questionnaire.forms import PLEASE_ANSWER, StepForm
@@ -29,7 +38,8 @@ from questionnaire.services import (
     assessment_submit,
 )
 
-RECENT_LIMIT = 10
+# The home page lists this visitor's assessments (at most REMEMBERED_LIMIT), a page at a time.
+RECENT_PER_PAGE = 10
 TAMPERED = "Some of what was sent does not fit this questionnaire; nothing you saved was lost."
 MISSING_ELSEWHERE = "A few questions are still unanswered; they are marked below."
 
@@ -56,19 +66,29 @@ def progress(bank: QuestionBank, answers: dict) -> tuple[int, int]:
 def home(request: HttpRequest) -> TemplateResponse:
     bank = default_bank()
     ids = request.session.get(SESSION_ASSESSMENTS, [])
-    recent = list(Assessment.objects.filter(pk__in=ids).order_by("-updated_at")[:RECENT_LIMIT])
-    for assessment in recent:
+    assessments = Assessment.objects.filter(pk__in=ids).order_by("-updated_at", "pk")
+    page = Paginator(assessments, RECENT_PER_PAGE).get_page(request.GET.get("page"))
+    for assessment in page:
         assessment.answered, assessment.shown = progress(bank, assessment.answers)
     return TemplateResponse(
         request,
         "questionnaire/home.html",
-        {"bank": bank, "question_count": len(bank.questions), "recent": recent},
+        {
+            "bank": bank,
+            "question_count": len(bank.questions),
+            "recent": page,
+        },
     )
 
 
 @require_POST
+@rate_limited("assessment_new")
 def assessment_new(request: HttpRequest) -> HttpResponseRedirect:
-    assessment = assessment_create(title=request.POST.get("title", ""))
+    try:
+        assessment = assessment_create(title=request.POST.get("title", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("questionnaire:home")
     remember_assessment(request, assessment)
     return redirect(step_url(assessment, default_bank().sections[0]))
 
@@ -216,6 +236,14 @@ def go_to_step(request: HttpRequest, assessment: Assessment, section: Section) -
 
 def submit(request: HttpRequest, assessment: Assessment) -> HttpResponse:
     bank = default_bank()
+    exceeded = rate_limit_exceeded(request, "submit")
+    if exceeded is not None:
+        # Scoring is the expensive step: the answers stay saved, the visitor waits.
+        rate, seconds = exceeded
+        notice = TOO_MANY_REQUESTS.format(rate=rate_in_words(rate), wait=wait_in_words(seconds))
+        response = render_step(request, assessment, bank.sections[-1], notice=notice, status=429)
+        response["Retry-After"] = str(max(1, seconds))
+        return response
     try:
         report = assessment_submit(
             assessment=assessment,

@@ -38,3 +38,11 @@ def published_ruleset(db):
 
     ruleset, _ = ruleset_load_default()
     return ruleset
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Each test starts with no request counted against the rate limits."""
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()

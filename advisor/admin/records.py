@@ -11,7 +11,14 @@ from advisor.reports.models import Report, ShareLink
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by the app's services: administrators look, and may delete."""
+    """Rows written only by the app's services: administrators look, and may delete.
+
+    These tables grow with every visitor: pages of 50, and no exact count of a filtered
+    list (a COUNT over every row on each page view).
+    """
+
+    list_per_page = 50
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False
@@ -27,6 +34,8 @@ class ReportAdmin(ReadOnlyAdmin):
     search_fields = ["title", "id"]
     date_hierarchy = "created_at"
     list_select_related = ["ruleset"]
+    # The owner's session fingerprint opens nothing, but it is not for reading either.
+    exclude = ["owner_session"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         return super().get_queryset(request).annotate(share_link_count=Count("share_links"))
@@ -49,3 +58,4 @@ class DemoRunAdmin(ReadOnlyAdmin):
     list_display = ["scenario", "engine", "status", "progress", "attempts", "created_at", "error"]
     list_filter = ["status", "scenario", "engine"]
     date_hierarchy = "created_at"
+    exclude = ["owner_session", "owner_client"]

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from advisor.charts import wrap_label
+from advisor.charts import plotly_text, wrap_label
 from advisor.engine.answers import validate_answers
 from advisor.engine.bank import default_bank
 from advisor.engine.datafiles import DataFileError
@@ -216,7 +216,8 @@ def impact_label(assessment) -> str:
     title = str(assessment)
     if len(title) > IMPACT_LABEL_CHARS:
         title = title[: IMPACT_LABEL_CHARS - 1] + "…"
-    return wrap_label(f"{title} · {str(assessment.pk)[:8]}", 28)
+    # A visitor's title, escaped: plotly.js would read tags in it (a live link, say).
+    return wrap_label(plotly_text(f"{title} · {str(assessment.pk)[:8]}"), 28)
 
 
 def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
@@ -250,9 +251,11 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
             }
         ],
         "layout": {
+            # A subtitle, not <sub>: plotly.js draws <sub> with a style attribute, which
+            # the CSP refuses.
             "title": {
-                "text": "Shift of each assessment's event-streaming (Kafka) share"
-                "<br><sub>red: the verdict changes</sub>"
+                "text": "Shift of each assessment's event-streaming (Kafka) share",
+                "subtitle": {"text": "red: the verdict changes"},
             },
             "xaxis": {
                 "title": {"text": "points of 100 (negative: towards the broker)"},

@@ -12,6 +12,7 @@ from functools import partial
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path
@@ -26,6 +27,7 @@ from advisor.engine.describe import describe_condition
 from advisor.engine.sides import SIDE_SHORT_NAMES
 from advisor.rulesets.models import Rule, RuleSet
 from advisor.rulesets.services import WEIGHT_RANGE
+from advisor.validators import TextValidator
 
 # Shown in the row of the rule, under its weight box; the range is explained above.
 WEIGHT_NOT_A_NUMBER = "rule '{rule}', field 'weight': not a number from 0 to 10"
@@ -189,6 +191,10 @@ class RuleAdmin(SimpleHistoryAdmin):
 
 @admin.register(RuleSet)
 class RuleSetAdmin(admin.ModelAdmin):
+    # A draft's notes go through the same text check as everything else typed in.
+    formfield_overrides = {
+        models.TextField: {"validators": [TextValidator(max_length=5000, multiline=True)]}
+    }
     list_display = (
         "version",
         "state",

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from advisor.security import fingerprint
+
 
 def heartbeat_deadline(now: datetime | None = None) -> datetime:
     """A running run whose last heartbeat is older than this has lost its worker."""
@@ -23,7 +25,10 @@ class DemoRunQuerySet(models.QuerySet):
         return self.filter(status=DemoRun.Status.SUCCEEDED)
 
     def for_session(self, session_key: str | None) -> DemoRunQuerySet:
-        return self.filter(owner_session=session_key or "")
+        return self.filter(owner_session=fingerprint(session_key))
+
+    def for_client(self, address: str | None) -> DemoRunQuerySet:
+        return self.filter(owner_client=fingerprint(address))
 
     # The one definition of a stuck run: the sweep fails these, and pages ask it of a run.
 
@@ -68,7 +73,10 @@ class DemoRun(models.Model):
     progress_message = models.CharField(max_length=200, blank=True)
     metrics = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
-    owner_session = models.CharField(max_length=40, blank=True, db_index=True)
+    # Keyed hashes (security.fingerprint) of the session and the client address
+    # that queued it, for the per-visitor limits; neither is stored in clear.
+    owner_session = models.CharField(max_length=64, blank=True, db_index=True)
+    owner_client = models.CharField(max_length=64, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # Written about every second by the worker running it: a silent run lost its worker.
     heartbeat_at = models.DateTimeField(null=True, blank=True)

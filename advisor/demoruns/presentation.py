@@ -244,6 +244,9 @@ def run_context(run: DemoRun, *, is_owner: bool) -> dict:
     }
 
 
+RUNS_SHOWN = 20
+
+
 def demo_section_context(
     report: Report, *, is_owner: bool, queue_form: DemoQueueForm | None = None
 ) -> dict:
@@ -255,10 +258,13 @@ def demo_section_context(
     runs = DemoRun.objects.filter(assessment_id=report.assessment_id)
     if not is_owner:
         runs = runs.succeeded()
+    # The newest RUNS_SHOWN: each run draws its charts, and runs accumulate over time.
+    shown = list(runs.order_by("-created_at", "-pk")[:RUNS_SHOWN])
     section = {
         "report": report,
         "is_owner": is_owner,
-        "runs": [run_context(run, is_owner=is_owner) for run in runs],
+        "runs": [run_context(run, is_owner=is_owner) for run in shown],
+        "older_runs": runs.count() - len(shown) if len(shown) == RUNS_SHOWN else 0,
     }
     if is_owner:
         section["queue_form"] = queue_form or DemoQueueForm(report.answers)

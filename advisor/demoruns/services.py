@@ -28,6 +28,7 @@ from django.utils import timezone
 from advisor.demoruns.models import DemoRun, heartbeat_deadline
 from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
 from advisor.demos.scenarios import ParameterError, validate_parameters
+from advisor.security import fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,16 @@ TOO_MANY_CHOSEN = (
     "You chose {chosen} demos, but at most {limit} may be queued or running at once"
     "{busy}: choose {room} or fewer, and queue the rest when they have finished."
 )
+TOO_MANY_RUNS_FROM_ADDRESS = (
+    "Your network address already has {count} demo runs queued or running (at most {limit} "
+    "at once, whatever the browser). Wait for one to finish, then queue again."
+)
+QUEUE_FULL = (
+    "The demo queue is full: {count} runs are queued or running for everyone (at most "
+    "{limit}). Runs take about a minute each; try again in a minute or two."
+)
+# What a limited visitor is told to wait, in seconds (Retry-After): about one run.
+LIMIT_RETRY_AFTER = 60
 CANCELLED_BY_USER = "Cancelled before it finished."
 FAILED_TIME_LIMIT = "Stopped after the time limit of {seconds} s: try fewer messages."
 FAILED_WORKER_LOST = (
@@ -92,9 +103,9 @@ def demo_run_batch_error(*, chosen: int, owner_session: str) -> str:
     """
     limit = settings.DEMO_RUNS_PER_SESSION
     busy = DemoRun.objects.unfinished().for_session(owner_session).count()
-    if busy >= limit:
-        return TOO_MANY_RUNS.format(count=busy, limit=limit)
-    if busy + chosen <= limit:
+    if busy >= limit or busy + chosen <= limit:
+        # Nothing fits until a run finishes: queueing refuses it as a limit (429 and when
+        # to retry). Or everything fits.
         return ""
     return TOO_MANY_CHOSEN.format(
         chosen=chosen,
@@ -111,12 +122,16 @@ def demo_run_enqueue(
     parameters: dict,
     engine: str = "embedded",
     owner_session: str,
+    owner_client: str = "",
 ) -> DemoRun:
     """Validate, create a queued run and queue its task once the transaction commits.
 
     Raises ValidationError: keyed by parameter name for a bad parameter (the message names
     its bounds), by ``scenario``/``engine`` for an unknown one, and without a field when
-    this session already has ``DEMO_RUNS_PER_SESSION`` runs queued or running.
+    this session already has ``DEMO_RUNS_PER_SESSION`` runs queued or running, this
+    client address ``DEMO_RUNS_PER_CLIENT``, or everyone together ``DEMO_RUNS_UNFINISHED_MAX``
+    (code "limit", params["retry_after"] in seconds). ``owner_session`` and
+    ``owner_client`` (the session key and the address) are stored as keyed hashes only.
     """
     try:
         validated = validate_parameters(scenario, parameters)
@@ -133,22 +148,50 @@ def demo_run_enqueue(
     with transaction.atomic():
         # Lock the assessment so that two posts from one session cannot both pass the limit.
         type(assessment)._default_manager.select_for_update().filter(pk=assessment.pk).first()
-        limit = settings.DEMO_RUNS_PER_SESSION
-        count = DemoRun.objects.unfinished().for_session(owner_session).count()
-        if count >= limit:
-            raise ValidationError(TOO_MANY_RUNS.format(count=count, limit=limit), code="limit")
+        _check_limits(owner_session=owner_session, owner_client=owner_client)
         run = DemoRun(
             assessment=assessment,
             scenario=scenario,
             engine=engine,
             parameters=validated,
-            owner_session=owner_session or "",
+            owner_session=fingerprint(owner_session),
+            owner_client=fingerprint(owner_client),
             progress_message="Waiting for a worker",
         )
         run.full_clean()
         run.save()
         transaction.on_commit(partial(queue_execution, str(run.pk)))
     return run
+
+
+def _check_limits(*, owner_session: str, owner_client: str) -> None:
+    """Refuse a run over the session's, the address's or everyone's cap (code "limit").
+
+    Counted inside the caller's transaction: with the assessment locked, two posts from
+    one session cannot both pass; the global cap may be overshot by concurrent posts from
+    different sessions by at most one run each, which is harmless.
+    """
+    unfinished = DemoRun.objects.unfinished()
+    checks = [
+        (unfinished.for_session(owner_session), settings.DEMO_RUNS_PER_SESSION, TOO_MANY_RUNS)
+    ]
+    if owner_client:
+        checks.append(
+            (
+                unfinished.for_client(owner_client),
+                settings.DEMO_RUNS_PER_CLIENT,
+                TOO_MANY_RUNS_FROM_ADDRESS,
+            )
+        )
+    checks.append((unfinished, settings.DEMO_RUNS_UNFINISHED_MAX, QUEUE_FULL))
+    for runs, limit, message in checks:
+        count = runs.count()
+        if count >= limit:
+            raise ValidationError(
+                message.format(count=count, limit=limit),
+                code="limit",
+                params={"retry_after": LIMIT_RETRY_AFTER},
+            )
 
 
 @dataclass

@@ -29,6 +29,7 @@ from advisor.demoruns.services import (
     looks_stuck,
 )
 from advisor.demos.scenarios import SCENARIOS
+from advisor.limits import client_ip, rate_limited
 from advisor.ownership import session_owns
 from advisor.reports.access import owned_report
 from advisor.reports.models import Report
@@ -68,14 +69,19 @@ def render_section(
     )
 
 
-def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> list[str]:
-    """Queue every chosen scenario, all or none: their titles; errors go onto the form."""
+def _queue(
+    request: HttpRequest, report: Report, form: DemoQueueForm
+) -> tuple[list[str], int | None]:
+    """Queue every chosen scenario, all or none; errors go onto the form.
+
+    Returns (the titles of the runs queued, seconds to wait when a limit refused them).
+    """
     chosen = form.chosen()
     session = request.session.session_key or ""
     too_many = demo_run_batch_error(chosen=len(chosen), owner_session=session)
     if too_many:
         form.add_error(too_many)
-        return []
+        return [], None
     try:
         with transaction.atomic():
             for scenario, parameters in chosen:
@@ -84,18 +90,22 @@ def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> list[st
                     scenario=scenario,
                     parameters=parameters,
                     owner_session=session,
+                    owner_client=client_ip(request),
                 )
     except ValidationError as error:
         if hasattr(error, "error_dict"):
             for field, field_errors in error.message_dict.items():
                 form.add_error(field_errors[0], scenario=scenario, field=field)
-        else:
-            form.add_error(error.messages[0])
-        return []
-    return [SCENARIOS[scenario].title for scenario, _ in chosen]
+            return [], None
+        form.add_error(error.messages[0])
+        if error.code == "limit":
+            return [], error.params["retry_after"]
+        return [], None
+    return [SCENARIOS[scenario].title for scenario, _ in chosen], None
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("demo_queue")
 def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
     """The form to queue demo runs (also shown on the report page), and its post."""
     report = owned_report(request, report_id)
@@ -108,7 +118,7 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
     form = DemoQueueForm(answers, data=request.POST)
     if not request.session.session_key:
         request.session.save()
-    queued = _queue(request, report, form) if form.is_valid() else []
+    queued, retry_after = _queue(request, report, form) if form.is_valid() else ([], None)
     if queued:
         notice = QUEUED.format(
             count=len(queued), plural="" if len(queued) == 1 else "s", titles="; ".join(queued)
@@ -117,12 +127,17 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
             return render_section(request, report, notice=notice)
         messages.success(request, notice)
         return redirect(report_url(report))
-    # 422, as every form with inline errors here: base.html tells htmx to swap it in.
+    # 422, as every form with inline errors here, or 429 with Retry-After when a limit
+    # refused the runs: base.html tells htmx to swap both in.
+    status = 422 if retry_after is None else 429
     if request.htmx:
-        return render_section(request, report, queue_form=form, status=422)
-    return TemplateResponse(
-        request, "demoruns/queue.html", {"report": report, "queue_form": form}, status=422
-    )
+        response = render_section(request, report, queue_form=form, status=status)
+    else:
+        context = {"report": report, "queue_form": form}
+        response = TemplateResponse(request, "demoruns/queue.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_GET

@@ -7,10 +7,11 @@ the file, the entry and the field, or the line and column of bad JSON, e.g.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from advisor.engine.textinput import TextInputError, parse_json, strings_problem
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -29,17 +30,22 @@ class DataFileError(ValueError):
 
 
 def parse_json_text(content: bytes | str, *, name: Path | str) -> Any:
-    """JSON from text or UTF-8 bytes; DataFileError naming line and column if bad."""
+    """JSON from text or UTF-8 bytes, checked as everything from outside is.
+
+    DataFileError naming line and column for bad JSON, nesting deeper than 32 levels, a
+    number too long to be a weight, NaN; and naming the entry for text no field may hold
+    (NUL, lone surrogates, control and bidi-override characters; advisor.engine.textinput).
+    """
     try:
-        text = content.decode("utf-8") if isinstance(content, bytes) else content
-    except UnicodeDecodeError:
-        raise DataFileError(name, "file", None, "is not UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataFileError(
-            name, f"line {error.lineno}, column {error.colno}", None, f"invalid JSON: {error.msg}"
-        ) from None
+        data = parse_json(content)
+    except TextInputError as error:
+        where = "file" if error.line is None else f"line {error.line}, column {error.column}"
+        message = f"invalid JSON: {error.detail}" if error.detail else error.message
+        raise DataFileError(name, where, None, message) from None
+    problem = strings_problem(data)
+    if problem:
+        raise DataFileError(name, problem[0], None, problem[1])
+    return data
 
 
 def read_data_file(path: Path) -> Any:

@@ -18,6 +18,7 @@ from advisor.engine.bank import QuestionBank, check_condition_names
 from advisor.engine.conditions import Condition, ConditionError, parse_condition
 from advisor.engine.datafiles import DATA_DIR, DataFileError, read_data_file
 from advisor.engine.sides import SIDES
+from advisor.engine.textinput import text_problem
 
 DEFAULT_RULES_PATH = DATA_DIR / "rules.json"
 CITATION_PATTERN = re.compile(r"^(T[1-8]|M([1-9]|1[0-3]))$")
@@ -25,6 +26,13 @@ GROUP_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 RULE_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 WEIGHT_MIN, WEIGHT_MAX = 0.0, 10.0
 POINTS_MIN, POINTS_MAX = 1, 20
+# The lengths the database stores (rulesets.models): a longer text is an error here,
+# named with its rule and field, not a database error on PostgreSQL.
+VERSION_MAX_LENGTH = 40
+RULE_ID_MAX_LENGTH = 80
+DIMENSION_ID_MAX_LENGTH = 40
+TITLE_MAX_LENGTH = 200
+PROSE_MAX_LENGTH = 5000
 
 
 @dataclass(frozen=True)
@@ -94,16 +102,27 @@ def parse_rule(
     if not isinstance(raw, Mapping):
         raise DataFileError(path, entry, None, "expected an object")
     rule_id = raw.get("id")
-    if not isinstance(rule_id, str) or not RULE_ID_PATTERN.match(rule_id):
+    if (
+        not isinstance(rule_id, str)
+        or not RULE_ID_PATTERN.match(rule_id)
+        or len(rule_id) > RULE_ID_MAX_LENGTH
+    ):
         raise DataFileError(
-            path, entry, "id", "expected a lower-case slug such as 'xa-needs-broker'"
+            path,
+            entry,
+            "id",
+            f"expected a lower-case slug such as 'xa-needs-broker' "
+            f"(at most {RULE_ID_MAX_LENGTH} characters)",
         )
     entry = f"rule '{rule_id}'"
 
-    def text(name: str, required: bool = True) -> str:
+    def text(name: str, *, max_length: int, multiline: bool, required: bool = True) -> str:
         value = raw.get(name, "")
         if not isinstance(value, str) or (required and not value.strip()):
             raise DataFileError(path, entry, name, "expected non-empty text")
+        problem = text_problem(value, max_length=max_length, multiline=multiline)
+        if problem:
+            raise DataFileError(path, entry, name, problem)
         return value.strip()
 
     dimension = raw.get("dimension")
@@ -160,19 +179,19 @@ def parse_rule(
     except ConditionError as error:
         raise DataFileError(path, entry, "when", str(error)) from None
     check_condition_names(when, bank, path, entry, "when")
-    caveat = text("caveat", required=False)
+    caveat = text("caveat", max_length=PROSE_MAX_LENGTH, multiline=True, required=False)
     if any(c.startswith("M") for c in citations) and not caveat:
         raise DataFileError(path, entry, "caveat", "a rule citing an M entry states its caveat")
     return Rule(
         id=rule_id,
-        title=text("title"),
+        title=text("title", max_length=TITLE_MAX_LENGTH, multiline=False),
         dimension=dimension,
         when=when,
         favours=favours,
         points=points,
         weight=float(weight),
         decisive=decisive,
-        rationale=text("rationale"),
+        rationale=text("rationale", max_length=PROSE_MAX_LENGTH, multiline=True),
         citations=tuple(citations),
         caveat=caveat,
         enabled=enabled,
@@ -188,6 +207,9 @@ def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> Rulebook:
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
         raise DataFileError(path, "top level", "version", "expected a version id such as 'v1'")
+    problem = text_problem(version, max_length=VERSION_MAX_LENGTH)
+    if problem:
+        raise DataFileError(path, "top level", "version", problem)
     margin = data.get("close_call_margin", 10)
     if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin <= 50:
         raise DataFileError(
@@ -198,9 +220,20 @@ def parse_ruleset(data: Any, *, bank: QuestionBank, path: Path) -> Rulebook:
         raise DataFileError(path, "top level", "dimensions", "expected a non-empty list")
     dimensions = []
     for index, raw in enumerate(raw_dimensions):
+        entry = f"dimension #{index + 1}"
         if not isinstance(raw, Mapping) or not raw.get("id") or not raw.get("title"):
-            raise DataFileError(path, f"dimension #{index + 1}", None, "needs an id and a title")
-        dimensions.append(Dimension(id=raw["id"], title=raw["title"]))
+            raise DataFileError(path, entry, None, "needs an id and a title")
+        dimension_id, title = raw["id"], raw["title"]
+        if not isinstance(dimension_id, str) or not RULE_ID_PATTERN.match(dimension_id):
+            raise DataFileError(path, entry, "id", "expected a lower-case slug such as 'delivery'")
+        for name, value, limit in (
+            ("id", dimension_id, DIMENSION_ID_MAX_LENGTH),
+            ("title", title, TITLE_MAX_LENGTH),
+        ):
+            problem = text_problem(value, max_length=limit)
+            if problem:
+                raise DataFileError(path, entry, name, problem)
+        dimensions.append(Dimension(id=dimension_id, title=title))
     dimension_ids = {dimension.id for dimension in dimensions}
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:

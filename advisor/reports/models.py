@@ -9,11 +9,12 @@ from django.db import models
 from django.utils import timezone
 
 from advisor.rulesets.models import RuleSet
+from advisor.security import fingerprint
 
 
 class ReportQuerySet(models.QuerySet):
     def for_sessions(self, session_keys) -> ReportQuerySet:
-        return self.filter(owner_session__in=list(session_keys))
+        return self.filter(owner_session__in=[fingerprint(key) for key in session_keys])
 
 
 class Report(models.Model):
@@ -34,7 +35,9 @@ class Report(models.Model):
     recommendation = models.CharField(max_length=10)
     bank_version = models.CharField(max_length=40)
     created_at = models.DateTimeField(auto_now_add=True)
-    owner_session = models.CharField(max_length=40, blank=True, db_index=True)
+    # The session that made it, as a keyed hash (security.fingerprint): the key
+    # itself is a live credential and is never stored.
+    owner_session = models.CharField(max_length=64, blank=True, db_index=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -9,6 +9,7 @@ from advisor.engine.knowledge import starting_configuration_data
 from advisor.engine.scoring import recommend
 from advisor.reports.models import Report
 from advisor.rulesets.services import current_ruleset
+from advisor.security import fingerprint
 
 
 @transaction.atomic
@@ -19,7 +20,11 @@ def report_create(
     owner_session: str = "",
     owner=None,
 ) -> Report:
-    """Score validated answers with the current ruleset and store the immutable snapshot."""
+    """Score validated answers with the current ruleset and store the immutable snapshot.
+
+    ``owner_session`` is the session key of the visitor who made it; only its keyed hash
+    is stored.
+    """
     stored, ruleset = current_ruleset()
     bank = default_bank()
     result = recommend(answers, ruleset, bank)
@@ -37,7 +42,7 @@ def report_create(
         result=snapshot,
         recommendation=result.recommendation,
         bank_version=bank.version,
-        owner_session=owner_session,
+        owner_session=fingerprint(owner_session),
         owner=owner if owner is not None and owner.is_authenticated else None,
     )
     report.full_clean()

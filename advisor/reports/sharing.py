@@ -17,10 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisor.reports.models import Report, ShareLink
+from advisor.validators import validated_text
 
 TOKEN_BYTES = 24  # 192 bits; the W3C TAG asks for at least 128
 EXPIRY_IN_THE_PAST = "The expiry must be in the future."
-LABEL_TOO_LONG = "A label is at most 100 characters."
+LABEL_MAX_LENGTH = 100
 
 
 def token_hash(token: str) -> str:
@@ -34,14 +35,13 @@ def share_link_create(
     """Make a new link to the report; returns it with its token, which is never stored."""
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": EXPIRY_IN_THE_PAST})
-    if len(label) > 100:
-        raise ValidationError({"label": LABEL_TOO_LONG})
+    label = validated_text(label, field="label", label="The label", max_length=LABEL_MAX_LENGTH)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = ShareLink(
         report=report,
         token_hash=token_hash(token),
         token_hint=token[:6],
-        label=label.strip(),
+        label=label,
         expires_at=expires_at,
     )
     link.full_clean()

@@ -7,14 +7,17 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from advisor.limits import rate_limited
 from advisor.reports.access import owned_report, shared_report
 from advisor.reports.exports import report_adr_markdown, report_json_text
 from advisor.reports.models import Report, ShareLink
@@ -31,6 +34,7 @@ EXPIRY_CHOICES = {
     "90d": timedelta(days=90),
 }
 UNKNOWN_EXPIRY = "Choose one of the offered expiry periods."
+LINKS_PER_PAGE = 10
 # Capability URLs: the token must not leak through Referer, search engines or caches.
 SHARED_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -62,15 +66,19 @@ def adr_export_response(report: Report, *, report_path: str = "") -> HttpRespons
     return response
 
 
+# The owner's pages and exports are theirs alone (and the report page shows a new share
+# link once): never_cache makes them "Cache-Control: no-store, private".
 @require_GET
+@never_cache
 def report_detail(request: HttpRequest, report_id: UUID) -> TemplateResponse:
     report = owned_report(request, report_id)
+    links = Paginator(report.share_links.order_by("-created_at", "-pk"), LINKS_PER_PAGE)
     context = recommendation_context(report)
     context.update(
         {
             "is_owner": True,
             "sections": sections_page_context(report, is_owner=True),
-            "links": report.share_links.all(),
+            "links": links.get_page(request.GET.get("links_page")),
             "new_link": request.session.pop(NEW_LINK_SESSION_KEY, None),
             "expiry_choices": EXPIRY_CHOICES,
             "json_url": reverse("advisor:report_json", args=[report.pk]),
@@ -82,6 +90,7 @@ def report_detail(request: HttpRequest, report_id: UUID) -> TemplateResponse:
 
 
 @require_POST
+@rate_limited("share_link_new")
 def share_link_new(request: HttpRequest, report_id: UUID) -> HttpResponseRedirect:
     report = owned_report(request, report_id)
     choice = request.POST.get("expires", "never")
@@ -117,16 +126,19 @@ def share_link_revoke_view(request: HttpRequest, report_id: UUID, link_id: int) 
 
 
 @require_GET
+@never_cache
 def report_json(request: HttpRequest, report_id: UUID) -> HttpResponse:
     return json_export_response(owned_report(request, report_id))
 
 
 @require_GET
+@never_cache
 def report_adr(request: HttpRequest, report_id: UUID) -> HttpResponse:
     return adr_export_response(owned_report(request, report_id))
 
 
 @require_GET
+@never_cache
 def report_rescore(request: HttpRequest, report_id: UUID) -> TemplateResponse:
     report = owned_report(request, report_id)
     back = reverse("advisor:report", args=[report.pk])

@@ -45,12 +45,18 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    "csp",
+    "django_ratelimit",
     "questionnaire",
     "advisor",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Before anything reads the body: 413 for a body over the limit, 400 for NUL in a field.
+    "advisor.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,11 +85,31 @@ TEMPLATES = [
     },
 ]
 
+
+def database_config(url: str, *, connect_timeout: int, statement_timeout_ms: int) -> dict:
+    """One database from its URL, with timeouts that free a web worker from a hung database.
+
+    A PostgreSQL server that accepts connections but never answers held each gunicorn
+    worker for its whole 30 s timeout; `connect_timeout` (libpq, whole seconds) bounds
+    opening a connection and `statement_timeout` (the server's, milliseconds) every query.
+    """
+    config = dj_database_url.parse(url, conn_max_age=60)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", connect_timeout)
+        options.setdefault("options", f"-c statement_timeout={statement_timeout_ms}")
+    return config
+
+
+# Both well under gunicorn's 30 s timeout; the slowest query the app makes (the impact
+# preview over every submitted assessment) reads rows and scores them in Python.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 15_000)
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=60,
+    "default": database_config(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        connect_timeout=DATABASE_CONNECT_TIMEOUT,
+        statement_timeout_ms=DATABASE_STATEMENT_TIMEOUT_MS,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -105,6 +131,87 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 90  # keep an architect's assessments for a quarter
+# A staff account's session ends after a working day: its cookie is worth far more.
+ADMIN_SESSION_AGE = env_int("ADMIN_SESSION_AGE", 60 * 60 * 8)
+
+# Headers every page sends, the admin's included (issue 12). Scripts only from our own
+# static files: no inline script, no inline event handler, no eval. Styles likewise:
+# plotly.js skips injecting its <style> when the page links its stylesheet as
+# #plotly.js-style-global.no-inline-styles (static/vendor/plotly/plotly.css); it sets
+# the rest through the CSSOM, which CSP does not govern.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Nothing here needs a device or a powerful feature: deny them all, to every frame.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# Rate limits (django-ratelimit) count in Redis, shared by every web process; "default"
+# stays a per-process cache.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "advisor.limits.ForgivingRedisCache",
+        "LOCATION": os.environ.get(
+            "RATELIMIT_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        ),
+        "KEY_PREFIX": "ratelimit",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+# Redis unreachable: serve the request unlimited rather than refuse everyone.
+RATELIMIT_FAIL_OPEN = True
+# The client's address: REMOTE_ADDR, or the one the trusted proxies in front saw.
+RATELIMIT_IP_META_KEY = "advisor.limits.client_ip"
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Django's own RedisCache increments atomically (INCR); django-ratelimit only lists
+# django-redis by name.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Per client address, "count/period" (s, m, h, d). A person submits a few assessments an
+# hour; a script the API serves at one every two seconds, bursts of 30.
+RATE_LIMITS = {
+    "api": ["30/m", "300/h"],
+    "assessment_new": ["20/m", "200/h"],
+    "submit": ["20/m", "200/h"],
+    "share_link_new": ["20/m", "100/h"],
+    "demo_queue": ["20/m"],
+    "admin_login": ["5/m", "30/h"],
+    "admin_login_username": ["10/h"],
+}
+# Share links the API creates open their report for this long (the owner's pages offer
+# "never" on purpose; a script's links should not live forever).
+API_SHARE_LINK_DAYS = env_int("API_SHARE_LINK_DAYS", 30)
 
 # Celery: Redis for the broker and results (DESIGN.md "Services").
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -146,6 +253,13 @@ DEMO_RUN_QUEUE_TIMEOUT = env_int("DEMO_RUN_QUEUE_TIMEOUT", 30 * 60)
 DEMO_RUN_MAX_ATTEMPTS = env_int("DEMO_RUN_MAX_ATTEMPTS", 2)
 # Runs one visitor (session) may have queued or running at once.
 DEMO_RUNS_PER_SESSION = env_int("DEMO_RUNS_PER_SESSION", 3)
+# Runs one client address may have queued or running at once, however many sessions it
+# opens: two people behind one office address still queue a full set each.
+DEMO_RUNS_PER_CLIENT = env_int("DEMO_RUNS_PER_CLIENT", 6)
+# Runs queued or running for everyone. One worker runs one at a time, a run takes about a
+# minute (at most its time limit), and a run no worker starts within DEMO_RUN_QUEUE_TIMEOUT
+# fails: 12 keeps the last of them well inside that half hour. Raise it with more workers.
+DEMO_RUNS_UNFINISHED_MAX = env_int("DEMO_RUNS_UNFINISHED_MAX", 12)
 if not DEMO_RUN_SOFT_TIME_LIMIT < DEMO_RUN_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT:
     raise ValueError(
         "Demo run time limits must satisfy soft < hard < CELERY_VISIBILITY_TIMEOUT, got "
@@ -153,11 +267,18 @@ if not DEMO_RUN_SOFT_TIME_LIMIT < DEMO_RUN_TIME_LIMIT < CELERY_VISIBILITY_TIMEOU
     )
 
 
+# Every line goes through one handler whose filter replaces share tokens by their hint
+# (Django logs "Not Found: /s/<token>/" for a revoked link). Django's own loggers are
+# named so that none keeps a handler of its default configuration.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_share_tokens": {"()": "advisor.security.RedactShareTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_share_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Django's own default handler would print each of its lines a second time beside ours.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    # Django's own default handlers would print each of its lines a second time beside ours.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -14,7 +14,10 @@ if not env_bool("DJANGO_TECHNICAL_404", False):
 # demo that answer normally (advisor.devserver.logs.QuietPolls), and not its reloader.
 LOGGING = {
     **LOGGING,  # noqa: F405
-    "filters": {"quiet_polls": {"()": "advisor.devserver.logs.QuietPolls"}},
+    "filters": {
+        **LOGGING["filters"],  # noqa: F405
+        "quiet_polls": {"()": "advisor.devserver.logs.QuietPolls"},
+    },
     "formatters": {
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
@@ -27,7 +30,7 @@ LOGGING = {
         "django.server": {
             "class": "logging.StreamHandler",
             "formatter": "django.server",
-            "filters": ["quiet_polls"],
+            "filters": ["quiet_polls", "redact_share_tokens"],
         },
     },
     "loggers": {

@@ -97,6 +97,11 @@ def test_recommend_text_is_for_people(published_ruleset, persona_file):
         ('{"colour": 1}', "colour: 'colour' is not a question"),
         ("[1, 2]", "answers: expected a JSON object"),
         ("{nope", "standard input: invalid JSON at line 1, column 2"),
+        (
+            "[" * 1000 + "]" * 1000,
+            "standard input: nests arrays and objects deeper than 32 levels (line 1, column 33)",
+        ),
+        ('{"data_role": NaN}', "standard input: has NaN, which is not a JSON number"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(

@@ -17,7 +17,9 @@ from advisor.demoruns.services import (
     FAILED_TIME_LIMIT,
     FAILED_TOO_MANY_ATTEMPTS,
     FAILED_WORKER_LOST,
+    QUEUE_FULL,
     TOO_MANY_RUNS,
+    TOO_MANY_RUNS_FROM_ADDRESS,
     ExecuteOutcome,
     demo_run_cancel,
     demo_run_enqueue,
@@ -27,6 +29,7 @@ from advisor.demoruns.services import (
 from advisor.demoruns.tasks import execute_demo_run
 from advisor.demos.drivers import Cancelled, EngineError
 from advisor.models import DemoRun
+from advisor.security import fingerprint
 from tests.factories import submitted_assessment
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +45,12 @@ def assessment(published_ruleset):
 
 
 def make_run(assessment, **fields) -> DemoRun:
+    """A run as demo_run_enqueue stores it: owner session and client as fingerprints."""
     values = {"scenario": "replay", "parameters": SMALL_REPLAY, "owner_session": "session-a"}
-    return DemoRun.objects.create(assessment=assessment, **{**values, **fields})
+    values = {**values, **fields}
+    values["owner_session"] = fingerprint(values["owner_session"])
+    values["owner_client"] = fingerprint(values.get("owner_client", "192.0.2.1"))
+    return DemoRun.objects.create(assessment=assessment, **values)
 
 
 def fake_metrics(scenario="replay") -> dict:
@@ -124,10 +131,55 @@ def test_one_session_may_have_only_a_few_unfinished_runs(assessment, settings):
         )
 
     assert error.value.messages == [TOO_MANY_RUNS.format(count=2, limit=2)]
+    assert error.value.code == "limit" and error.value.params["retry_after"] >= 1
     other = demo_run_enqueue(
         assessment=assessment, scenario="replay", parameters={}, owner_session="session-b"
     )
     assert other.status == Status.QUEUED
+    assert other.owner_session == fingerprint("session-b") != "session-b"
+
+
+def test_one_client_address_may_have_only_a_few_runs_whatever_its_sessions(assessment, settings):
+    settings.DEMO_RUNS_PER_CLIENT = 2
+    make_run(assessment, owner_session="session-a", owner_client="198.51.100.7")
+    make_run(assessment, owner_session="session-b", owner_client="198.51.100.7")
+
+    with pytest.raises(ValidationError) as error:
+        demo_run_enqueue(
+            assessment=assessment,
+            scenario="replay",
+            parameters={},
+            owner_session="session-c",
+            owner_client="198.51.100.7",
+        )
+
+    assert error.value.messages == [TOO_MANY_RUNS_FROM_ADDRESS.format(count=2, limit=2)]
+    elsewhere = demo_run_enqueue(
+        assessment=assessment,
+        scenario="replay",
+        parameters={},
+        owner_session="session-c",
+        owner_client="203.0.113.9",
+    )
+    assert elsewhere.owner_client == fingerprint("203.0.113.9")
+
+
+def test_everyone_together_may_have_only_so_many_unfinished_runs(assessment, settings):
+    settings.DEMO_RUNS_UNFINISHED_MAX = 3
+    for number in range(3):
+        make_run(assessment, owner_session=f"s{number}", owner_client=f"192.0.2.{number}")
+
+    with pytest.raises(ValidationError) as error:
+        demo_run_enqueue(
+            assessment=assessment,
+            scenario="replay",
+            parameters={},
+            owner_session="fresh",
+            owner_client="203.0.113.9",
+        )
+
+    assert error.value.messages == [QUEUE_FULL.format(count=3, limit=3)]
+    assert DemoRun.objects.count() == 3
 
 
 def test_a_run_whose_worker_died_does_not_count_against_the_limit(assessment, settings):

@@ -11,10 +11,17 @@ from django.utils import timezone
 
 from advisor.demoruns.forms import CHOOSE_ONE
 from advisor.demoruns.presentation import demo_runs_export, demo_section_context, run_charts
-from advisor.demoruns.services import FAILED_WORKER_LOST, TOO_MANY_CHOSEN, TOO_MANY_RUNS
+from advisor.demoruns.services import (
+    FAILED_WORKER_LOST,
+    LIMIT_RETRY_AFTER,
+    QUEUE_FULL,
+    TOO_MANY_CHOSEN,
+    TOO_MANY_RUNS,
+)
 from advisor.demos.drivers import run_scenario
 from advisor.models import DemoRun
 from advisor.ownership import SESSION_ASSESSMENTS
+from advisor.security import fingerprint
 from tests.factories import submitted_assessment
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +122,9 @@ def test_queueing_without_javascript_redirects_back_and_queues_the_task_on_commi
     assert set(runs) == {"replay", "durability"}
     assert runs["replay"].parameters["messages"] == 40
     assert runs["replay"].parameters["late_consumers"] == 5  # prefilled value kept by default
-    assert runs["replay"].owner_session == client.session.session_key
+    # Stored as keyed hashes: the session key is a credential, the address personal data.
+    assert runs["replay"].owner_session == fingerprint(client.session.session_key)
+    assert runs["replay"].owner_client == fingerprint("127.0.0.1")
     assert sorted(call.args[0] for call in delay.call_args_list) == sorted(
         str(run.pk) for run in runs.values()
     )
@@ -191,7 +200,24 @@ def test_a_batch_over_what_is_left_says_how_many_still_fit(client, owned, settin
     full = {"durability-chosen": "on"}
     client.post(queue_url(report), full)
     response = client.post(queue_url(report), full, headers={"HX-Request": "true"})
+    # Nothing more fits until a run finishes: a limit, answered 429 with when to retry.
+    assert response.status_code == 429  # swapped in place (base.html htmx-config)
+    assert int(response["Retry-After"]) >= 1
     assert TOO_MANY_RUNS.format(count=2, limit=2) in response.content.decode()
+
+
+def test_a_full_queue_answers_429_with_a_page_saying_when_to_retry(client, owned, settings):
+    assessment, report = owned
+    settings.DEMO_RUNS_UNFINISHED_MAX = 0
+
+    response = client.post(queue_url(report), {"replay-chosen": "on"})
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(LIMIT_RETRY_AFTER)
+    page = response.content.decode()
+    assert QUEUE_FULL.format(count=0, limit=0) in page
+    assert "try again in a minute or two" in page
+    assert not assessment.demo_runs.exists()
 
 
 def test_queueing_with_htmx_returns_the_section_with_the_new_run_polling(client, owned):

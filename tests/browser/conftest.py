@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 # How long a test waits for the charts to be drawn: a bound, never a speed assertion
@@ -37,17 +38,40 @@ def browser():
         browser.close()
 
 
+def is_csp_violation(message) -> bool:
+    """Chromium reports each blocked script, style or eval as a console error."""
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
+def watch_csp(page, violations: list[str]) -> None:
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}") if is_csp_violation(message) else None
+        ),
+    )
+
+
 @pytest.fixture
 def page(browser, live_server, transactional_db):
+    """A fresh browser page; the test fails if the page broke its Content-Security-Policy."""
     from advisor.rulesets.services import ruleset_load_default
 
     ruleset_load_default()
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # How long an expectation waits, not how fast the app must be: plotly.js takes several
+    # seconds to parse on a busy two-core machine.
+    expect.set_options(timeout=20_000)
     page.base_url = live_server.url
+    violations: list[str] = []
+    watch_csp(page, violations)
+    context.on("page", lambda other: watch_csp(other, violations))
+    page.violations = violations  # a test that opens another context watches it here too
     yield page
     context.close()
+    assert not violations, "the browser reported CSP violations:\n" + "\n".join(violations)
 
 
 # --- the first-five-minutes walk (issue 13): two widths, axe-core, screenshots -------------
@@ -69,5 +93,9 @@ def sized_page(request, browser, live_server, transactional_db):
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
     page.width_name = request.param
+    violations: list[str] = []
+    watch_csp(page, violations)
+    page.violations = violations
     yield page
     context.close()
+    assert not violations, "the browser reported CSP violations:\n" + "\n".join(violations)

@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from advisor.reports.sharing import share_link_create
 from questionnaire.services import assessment_create, assessment_submit
-from tests.browser.conftest import CHART_WAIT_MS
+from tests.browser.conftest import CHART_WAIT_MS, watch_csp
 from tests.conftest import load_personas
 
 
@@ -17,6 +17,7 @@ def test_a_share_link_opens_in_a_fresh_browser_with_the_same_verdict_and_charts(
 
     fresh = browser.new_context()  # no cookies, no session
     shared = fresh.new_page()
+    watch_csp(shared, page.violations)
     requests = []
     shared.on("request", lambda request: requests.append(request.url))
     response = shared.goto(f"{page.base_url}/s/{token}/")

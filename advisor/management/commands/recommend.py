@@ -14,6 +14,7 @@ from advisor.engine.describe import (
 )
 from advisor.engine.scoring import Result, recommend
 from advisor.engine.sides import SIDE_NAMES, SIDES
+from advisor.engine.textinput import TextInputError, parse_json
 from advisor.rulesets.services import NoPublishedRules, current_ruleset
 
 TOP_REASONS = 5
@@ -38,12 +39,14 @@ class Command(BaseCommand):
                 f"{source}: cannot be read ({error.strerror})", returncode=2
             ) from None
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
+            return parse_json(text)
+        except TextInputError as error:
             name = "standard input" if source == "-" else source
-            raise CommandError(
-                f"{name}: invalid JSON at line {error.lineno}, column {error.colno}", returncode=2
-            ) from None
+            if error.detail:  # a syntax error
+                message = f"invalid JSON at line {error.line}, column {error.column}"
+            else:  # too deep, a number too long, NaN: checked like every JSON from outside
+                message = error.located()
+            raise CommandError(f"{name}: {message}", returncode=2) from None
 
     def handle(self, *args, **options):
         raw = self.read_answers(options["answers"])
