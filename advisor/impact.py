@@ -1,10 +1,9 @@
 """Re-tallying stored rule firings under other weights, for the admin's impact preview.
 
-A report stores which of its ruleset's rules matched its answers, as a bit mask over that
-ruleset's rules in their order (bit i: the i-th rule's condition held, switched on or
-not). An administrator edits weights and switches, not conditions, so another ruleset's
-verdict for those answers follows from the mask alone, through the engine's own ``tally``
-and ``verdict``: no answers are read and no condition is evaluated again. Only rules
+A report stores which of its ruleset's rules matched its answers (a firing mask, see
+``advisor.engine.firings``). An administrator edits weights and switches, not conditions,
+so another ruleset's verdict for those answers follows from the mask alone, through the
+engine's own ``tally`` and ``verdict``: no answers are read, no condition evaluated. Only rules
 whose condition differs (or that the report's ruleset lacks) need the answers: the
 caller re-scores those reports in full.
 
@@ -16,36 +15,17 @@ engine, and each report's tally is the sum of one table entry per chunk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from advisor.engine.rules import SIDES, Rule, RuleSet
-from advisor.engine.scoring import Tally, matching_rules, rule_group, tally, verdict
+from advisor.engine.scoring import Tally, rule_group, tally, verdict
 
 CHUNK_BITS = 8
 # One row per report: centipoints and decisive flag per side, in SIDES order.
 TALLY_COLUMNS = 2 * len(SIDES)
-
-
-def mask_width(ruleset: RuleSet) -> int:
-    """Bytes of a firing mask over this ruleset's rules."""
-    return (len(ruleset.rules) + 7) // 8
-
-
-def firing_mask(answers: Mapping[str, Any], ruleset: RuleSet) -> bytes:
-    """The mask a report stores: bit i set when the condition of rule i holds."""
-    matched = {rule.id for rule in matching_rules(answers, ruleset)}
-    value = sum(1 << index for index, rule in enumerate(ruleset.rules) if rule.id in matched)
-    return value.to_bytes(mask_width(ruleset), "little")
-
-
-def masked_rule_ids(mask: bytes, ruleset: RuleSet) -> list[str]:
-    """The ids of the rules a mask says matched, in the ruleset's order."""
-    value = int.from_bytes(mask, "little")
-    return [rule.id for index, rule in enumerate(ruleset.rules) if value >> index & 1]
 
 
 def _same_condition(one: Rule, other: Rule) -> bool:

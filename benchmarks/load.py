@@ -37,6 +37,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from support import drop_database, ensure_database, percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = ROOT / "tests" / "data" / "personas-extra.json"
 PERSONA = "iot_fleet_commands"
@@ -44,37 +46,10 @@ STARTUP_SECONDS = 60
 STOP_SECONDS = 10
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def ensure_database(url: str) -> None:
-    """Create the database named in the URL when it does not exist."""
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    server = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(server, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if exists.fetchone() is None:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    server = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{parsed.path.lstrip("/")}" WITH (FORCE)')
 
 
 def redis_answers(url: str) -> bool:

@@ -14,16 +14,10 @@ import pytest
 
 from advisor.engine.answers import validate_answers
 from advisor.engine.conditions import parse_condition
+from advisor.engine.firings import firing_mask, mask_width, masked_rule_ids
 from advisor.engine.rules import RuleSet
 from advisor.engine.scoring import score, tally
-from advisor.impact import (
-    Retally,
-    firing_mask,
-    mask_width,
-    masked_rule_ids,
-    masks_array,
-    outcomes,
-)
+from advisor.impact import Retally, masks_array, outcomes
 
 
 def random_answers(bank, rng: random.Random) -> dict:
