@@ -45,6 +45,10 @@ class DemoRunQuerySet(models.QuerySet):
     def stuck(self, now: datetime) -> DemoRunQuerySet:
         return self.lost(now) | self.never_started(now)
 
+    def queued_before(self, moment: datetime) -> DemoRunQuerySet:
+        """Queued runs created before ``moment`` (the sweep asks the broker about them)."""
+        return self.filter(status=DemoRun.Status.QUEUED, created_at__lt=moment)
+
 
 class DemoRun(models.Model):
     """One queued or finished demo scenario run, hanging off an assessment."""
