@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.engine.rules import SIDES, Rule, RuleSet
-from advisor.engine.scoring import Tally, rule_group, tally, verdict
+from advisor.engine.scoring import OUTCOMES, Tally, rule_group, tally, verdict
 
 CHUNK_BITS = 8
 # One row per report: centipoints and decisive flag per side, in SIDES order.
@@ -106,29 +106,31 @@ class Retally:
 
 @dataclass(frozen=True)
 class Outcomes:
-    """Per row: the recommendation and Kafka's share (0-100) of each tally row."""
+    """Per tally row: the recommendation (an index into OUTCOMES) and each side's score."""
 
-    recommendations: np.ndarray  # of str
-    kafka_scores: np.ndarray  # float
-    artemis_scores: np.ndarray  # float
+    codes: np.ndarray  # int, OUTCOMES[code] is the recommendation
+    kafka_scores: np.ndarray  # float, 0-100
+    artemis_scores: np.ndarray
+
+    def recommendation(self, index: int) -> str:
+        return OUTCOMES[self.codes[index]]
 
 
 def outcomes(rows: np.ndarray) -> Outcomes:
     """The engine's verdict and scores for each tally row, computed once per distinct row."""
     if rows.shape[0] == 0:
-        empty = np.zeros(0)
-        return Outcomes(np.zeros(0, dtype=object), empty, empty)
+        return Outcomes(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
     distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
-    verdicts, kafka, artemis = [], [], []
+    codes, kafka, artemis = [], [], []
     for row in distinct:
         counted = row_tally(row)
         scores = counted.scores()
-        verdicts.append(verdict(counted))
+        codes.append(OUTCOMES.index(verdict(counted)))
         kafka.append(scores["kafka"])
         artemis.append(scores["artemis"])
     inverse = inverse.reshape(-1)
     return Outcomes(
-        np.array(verdicts, dtype=object)[inverse],
+        np.array(codes, dtype=np.int64)[inverse],
         np.array(kafka)[inverse],
         np.array(artemis)[inverse],
     )

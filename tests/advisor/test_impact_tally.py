@@ -85,7 +85,7 @@ def test_re_tallied_masks_give_the_verdict_and_scores_a_full_re_score_gives(
     assert retally.unknown == ()
     for index, answers in enumerate(answer_sets):
         expected = score(answers, target)
-        assert result.recommendations[index] == expected.recommendation, index
+        assert result.recommendation(index) == expected.recommendation, index
         assert result.kafka_scores[index] == expected.scores["kafka"], index
         assert result.artemis_scores[index] == expected.scores["artemis"], index
 
