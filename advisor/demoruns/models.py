@@ -74,6 +74,8 @@ class DemoRun(models.Model):
     error = models.TextField(blank=True)
     owner_session = models.CharField(max_length=40, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Messages sent to the queue for it: a second one only when the broker lost the first.
+    sends = models.PositiveSmallIntegerField(default=1)
     # Written about every second by the worker running it: a silent run lost its worker.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,6 +15,14 @@ class ReportQuerySet(models.QuerySet):
     def for_sessions(self, session_keys) -> ReportQuerySet:
         return self.filter(owner_session__in=list(session_keys))
 
+    def latest_per_assessment(self) -> ReportQuerySet:
+        """Each assessment's newest report: what it was last submitted as."""
+        newer = Report.objects.filter(
+            assessment_id=models.OuterRef("assessment_id"),
+            created_at__gt=models.OuterRef("created_at"),
+        )
+        return self.filter(~models.Exists(newer))
+
 
 class Report(models.Model):
     """An immutable snapshot of a submitted assessment: answers, ruleset and result.
@@ -33,6 +41,14 @@ class Report(models.Model):
     result = models.JSONField(help_text="The engine's Result.to_data() at submission.")
     recommendation = models.CharField(max_length=10)
     bank_version = models.CharField(max_length=40)
+    matched_rules = models.BinaryField(
+        default=b"",
+        help_text=(
+            "Which rules' conditions held for the answers, switched on or not: bit i for the "
+            "i-th rule of the ruleset, in its order (advisor/engine/firings.py). The impact "
+            "preview re-tallies these under a draft's weights instead of re-scoring."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     owner_session = models.CharField(max_length=40, blank=True, db_index=True)
     owner = models.ForeignKey(

@@ -1,4 +1,4 @@
-"""Re-tallying stored rule firings (advisor/impact.py) gives exactly what scoring gives.
+"""Re-tallying stored rule firings (advisor/rulesets/impact.py) gives exactly what scoring gives.
 
 Plain pytest, no database: random answer sets from the question bank, the default rules,
 and drafts with other weights, switches and a changed condition.
@@ -17,7 +17,7 @@ from advisor.engine.conditions import parse_condition
 from advisor.engine.firings import firing_mask, mask_width, masked_rule_ids
 from advisor.engine.rules import RuleSet
 from advisor.engine.scoring import score, tally
-from advisor.impact import Retally, masks_array, outcomes
+from advisor.rulesets.impact import Retally, masks_array, outcomes
 
 
 def random_answers(bank, rng: random.Random) -> dict:

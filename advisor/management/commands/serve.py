@@ -121,7 +121,7 @@ class Command(BaseCommand):
             "",
             f"  web server   Django's development server on {address} (reloads when code changes)",
             f"  worker       Celery, {workers} process{plural}, runs the demos;"
-            " its beat sweeps stuck runs every minute (logs warnings and errors only)",
+            " it sweeps stuck runs itself (logs warnings and errors only)",
             redis_line,
             f"  admin        http://{address}/admin/ (rule weights, rulesets)",
         ]
