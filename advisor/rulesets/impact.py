@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.engine.rules import SIDES, Rule, RuleSet
-from advisor.engine.scoring import OUTCOMES, Tally, rule_group, tally, verdict
+from advisor.engine.scoring import Tally, rule_group, tally, verdict
+from advisor.engine.sides import OUTCOMES
 
 CHUNK_BITS = 8
 # One row per report: centipoints and decisive flag per side, in SIDES order.
