@@ -38,6 +38,8 @@ from advisor.demoruns.broker import broker_run_ids
 from advisor.demoruns.models import DemoRun, heartbeat_deadline
 from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
 from advisor.demos.scenarios import ParameterError, validate_parameters
+from advisor.reports.models import Report
+from advisor.reports.pagecache import shared_page_forget
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +108,9 @@ class ExecuteOutcome(StrEnum):
 
 def queue_execution(run_id: str) -> None:
     """Send the run to a worker. By the task's name, so that services never import tasks."""
-    current_app.send_task(EXECUTE_TASK, args=[run_id])
+    # ignore_result: the web process must not subscribe to the result store for it (the
+    # task stores none), or a down result store would fail the send.
+    current_app.send_task(EXECUTE_TASK, args=[run_id], ignore_result=True)
 
 
 def demo_run_batch_error(*, chosen: int, owner_session: str) -> str:
@@ -334,7 +338,15 @@ def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
         progress=1.0,
         progress_message="Finished",
     )
-    return ExecuteOutcome.SUCCEEDED if written else ExecuteOutcome.ALREADY_FINISHED
+    if not written:
+        return ExecuteOutcome.ALREADY_FINISHED
+    # Shared report pages show succeeded runs: their rendered copies are out of date.
+    shared_page_forget(
+        report_ids=Report.objects.filter(assessment_id=run.assessment_id).values_list(
+            "pk", flat=True
+        )
+    )
+    return ExecuteOutcome.SUCCEEDED
 
 
 @transaction.atomic

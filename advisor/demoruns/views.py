@@ -22,6 +22,7 @@ from advisor.demoruns.forms import DemoQueueForm
 from advisor.demoruns.models import DemoRun
 from advisor.demoruns.presentation import demo_section_context, run_context
 from advisor.demoruns.services import (
+    QueueUnavailable,
     demo_run_batch_error,
     demo_run_cancel,
     demo_run_enqueue,
@@ -69,7 +70,10 @@ def render_section(
 
 
 def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> list[str]:
-    """Queue every chosen scenario, all or none: their titles; errors go onto the form."""
+    """Queue every chosen scenario, all or none: their titles; errors go onto the form.
+
+    Raises QueueUnavailable (nothing queued, the error on the form) when the broker is down.
+    """
     chosen = form.chosen()
     session = request.session.session_key or ""
     too_many = demo_run_batch_error(chosen=len(chosen), owner_session=session)
@@ -92,6 +96,9 @@ def _queue(request: HttpRequest, report: Report, form: DemoQueueForm) -> list[st
         else:
             form.add_error(error.messages[0])
         return []
+    except QueueUnavailable as error:
+        form.add_error(str(error))
+        raise
     return [SCENARIOS[scenario].title for scenario, _ in chosen]
 
 
@@ -108,7 +115,12 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
     form = DemoQueueForm(answers, data=request.POST)
     if not request.session.session_key:
         request.session.save()
-    queued = _queue(request, report, form) if form.is_valid() else []
+    # 422 for inline errors, as every form here; 503 when the queue cannot be reached.
+    status = 422
+    try:
+        queued = _queue(request, report, form) if form.is_valid() else []
+    except QueueUnavailable:
+        queued, status = [], 503
     if queued:
         notice = QUEUED.format(
             count=len(queued), plural="" if len(queued) == 1 else "s", titles="; ".join(queued)
@@ -117,11 +129,11 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
             return render_section(request, report, notice=notice)
         messages.success(request, notice)
         return redirect(report_url(report))
-    # 422, as every form with inline errors here: base.html tells htmx to swap it in.
+    # base.html tells htmx to swap both in.
     if request.htmx:
-        return render_section(request, report, queue_form=form, status=422)
+        return render_section(request, report, queue_form=form, status=status)
     return TemplateResponse(
-        request, "demoruns/queue.html", {"report": report, "queue_form": form}, status=422
+        request, "demoruns/queue.html", {"report": report, "queue_form": form}, status=status
     )
 
 

@@ -18,6 +18,8 @@ from uuid import UUID
 from django.conf import settings
 from django.core.cache import cache
 
+from advisor.rulesets.models import RuleSet
+
 logger = logging.getLogger(__name__)
 
 
@@ -42,8 +44,6 @@ def shared_page_set(key: str, html: str) -> None:
 
 def shared_page_forget(*, report_ids: Iterable[UUID | str]) -> None:
     """Forget the rendered pages of these reports (under the current rules)."""
-    from advisor.rulesets.models import RuleSet
-
     current = RuleSet.objects.current()
     version = current.version if current else None
     keys = [shared_page_key(report_id=pk, ruleset_version=version) for pk in report_ids]

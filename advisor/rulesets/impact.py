@@ -3,14 +3,14 @@
 A report stores which of its ruleset's rules matched its answers (a firing mask, see
 ``advisor.engine.firings``). An administrator edits weights and switches, not conditions,
 so another ruleset's verdict for those answers follows from the mask alone, through the
-engine's own ``tally`` and ``verdict``: no answers are read, no condition evaluated. Only rules
-whose condition differs (or that the report's ruleset lacks) need the answers: the
+engine's own ``tally`` and ``verdict``: no answer is read, no condition evaluated. Only
+rules whose condition differs (or that the report's ruleset lacks) need the answers: the
 caller re-scores those reports in full.
 
-For speed over many reports the masks are tallied in parts with numpy: the rules are cut
-into chunks of at most CHUNK_BITS rules that never split a rule group (tallies of
-different groups add up), each chunk's 2**k possible firings are tallied once by the
-engine, and each report's tally is the sum of one table entry per chunk.
+For speed over many reports the masks are tallied with numpy, a rule group at a time:
+tallies of different groups add up, so each group's 2**k possible firings are tallied
+once by the engine, and a report's tally is the sum of one table entry per group. The
+verdict and scores are then asked of the engine once per distinct tally.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from advisor.engine.rules import SIDES, Rule, RuleSet
 from advisor.engine.scoring import Tally, rule_group, tally, verdict
 from advisor.engine.sides import OUTCOMES
 
-CHUNK_BITS = 8
 # One row per report: centipoints and decisive flag per side, in SIDES order.
 TALLY_COLUMNS = 2 * len(SIDES)
+assert SIDES == ("artemis", "kafka"), "outcomes() packs the two sides in this order"
 
 
 def _same_condition(one: Rule, other: Rule) -> bool:
@@ -54,8 +54,12 @@ class Retally:
     target: RuleSet
     # Target rules a mask over `source` says nothing about (new, or another condition).
     unknown: tuple[str, ...]
-    chunks: tuple[tuple[int, ...], ...]  # source bit positions, group-closed
-    tables: tuple[np.ndarray, ...]  # per chunk: (2**k, TALLY_COLUMNS) int64
+    # Rules alone in their group: their bit positions and tallies (one row each), which a
+    # matrix product adds up; groups of several: their positions and a table of 2**k rows.
+    single_positions: tuple[int, ...]
+    single_tallies: np.ndarray  # (len(single_positions), TALLY_COLUMNS) int64
+    chunks: tuple[tuple[int, ...], ...]
+    tables: tuple[np.ndarray, ...]
 
     @classmethod
     def build(cls, *, source: RuleSet, target: RuleSet) -> Retally:
@@ -67,38 +71,45 @@ class Retally:
                 known[position] = counterpart
         covered = {rule.id for rule in known.values()}
         unknown = tuple(rule.id for rule in target.rules if rule.id not in covered)
-        # Group-closed chunks: whole groups, packed greedily, in the source's order.
         groups: dict[str, list[int]] = {}
         for position, rule in known.items():
             groups.setdefault(rule_group(rule), []).append(position)
-        chunks: list[list[int]] = []
+        single_positions, single_tallies, chunks, tables = [], [], [], []
         for members in groups.values():
-            if chunks and len(chunks[-1]) + len(members) <= CHUNK_BITS:
-                chunks[-1].extend(members)
-            else:
-                chunks.append(list(members))
-        tables = []
-        for chunk in chunks:
-            table = np.zeros((1 << len(chunk), TALLY_COLUMNS), dtype=np.int64)
-            for combination in range(1 << len(chunk)):
+            table = np.zeros((1 << len(members), TALLY_COLUMNS), dtype=np.int64)
+            for combination in range(1 << len(members)):
                 fired = [
                     known[position]
-                    for bit, position in enumerate(chunk)
+                    for bit, position in enumerate(members)
                     if combination >> bit & 1 and known[position].enabled
                 ]
                 table[combination] = tally_row(tally(fired))
-            tables.append(table)
-        return cls(source, target, unknown, tuple(map(tuple, chunks)), tuple(tables))
+            if len(members) == 1:
+                single_positions.append(members[0])
+                single_tallies.append(table[1])  # table[0], nothing fired, is all zeros
+            else:
+                chunks.append(tuple(members))
+                tables.append(table)
+        return cls(
+            source=source,
+            target=target,
+            unknown=unknown,
+            single_positions=tuple(single_positions),
+            single_tallies=np.array(single_tallies, dtype=np.int64).reshape(-1, TALLY_COLUMNS),
+            chunks=tuple(chunks),
+            tables=tuple(tables),
+        )
 
     def rows(self, masks: np.ndarray) -> np.ndarray:
         """Tally rows (N, TALLY_COLUMNS) for masks given as (N, width) unsigned bytes."""
-        bits = np.unpackbits(masks, axis=1, bitorder="little")
-        total = np.zeros((masks.shape[0], TALLY_COLUMNS), dtype=np.int64)
+        width = len(self.source.rules)
+        bits = np.unpackbits(masks, axis=1, bitorder="little", count=8 * masks.shape[1])
+        bits = np.pad(bits, ((0, 0), (0, max(0, width - bits.shape[1]))))[:, :width]
+        total = bits[:, list(self.single_positions)].astype(np.int64) @ self.single_tallies
         for chunk, table in zip(self.chunks, self.tables, strict=True):
             index = np.zeros(masks.shape[0], dtype=np.int64)
             for bit, position in enumerate(chunk):
-                if position < bits.shape[1]:
-                    index |= bits[:, position].astype(np.int64) << bit
+                index |= bits[:, position].astype(np.int64) << bit
             total += table[index]
         # Decisive columns were added as counts: any count is a held need.
         total[:, len(SIDES) :] = total[:, len(SIDES) :] > 0
@@ -118,22 +129,28 @@ class Outcomes:
 
 
 def outcomes(rows: np.ndarray) -> Outcomes:
-    """The engine's verdict and scores for each tally row, computed once per distinct row."""
+    """The engine's verdict and scores for each tally row, asked once per distinct row."""
     if rows.shape[0] == 0:
         return Outcomes(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
-    distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
-    codes, kafka, artemis = [], [], []
-    for row in distinct:
-        counted = row_tally(row)
+    # One int64 per row (centipoints stay far below 2**28), so rows compare as numbers.
+    artemis, kafka, artemis_decisive, kafka_decisive = (rows[:, column] for column in range(4))
+    keys = (artemis << 30) | (kafka << 2) | (artemis_decisive << 1) | kafka_decisive
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    codes, kafka_scores, artemis_scores = [], [], []
+    for key in distinct.tolist():
+        counted = Tally(
+            {"artemis": key >> 30, "kafka": key >> 2 & (1 << 28) - 1},
+            {"artemis": bool(key & 2), "kafka": bool(key & 1)},
+        )
         scores = counted.scores()
         codes.append(OUTCOMES.index(verdict(counted)))
-        kafka.append(scores["kafka"])
-        artemis.append(scores["artemis"])
+        kafka_scores.append(scores["kafka"])
+        artemis_scores.append(scores["artemis"])
     inverse = inverse.reshape(-1)
     return Outcomes(
         np.array(codes, dtype=np.int64)[inverse],
-        np.array(kafka)[inverse],
-        np.array(artemis)[inverse],
+        np.array(kafka_scores)[inverse],
+        np.array(artemis_scores)[inverse],
     )
 
 

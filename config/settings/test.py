@@ -1,4 +1,8 @@
-"""The test suite: fast hashing, in-memory email, tasks queued only when a test asks."""
+"""The test suite: fast hashing, in-memory email, an in-process Celery broker."""
+
+import os
+import tempfile
+from pathlib import Path
 
 from config.settings.base import *  # noqa: F403
 
@@ -9,3 +13,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Runs are sent to the broker inside the transaction that queues them: in the suite they
+# go to an in-process queue that nothing consumes, unless a test (the worker tests) names
+# a real broker in the environment.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+# Each run measures under this root; the suite's own, apart from a running app's.
+DEMO_RUN_WORK_ROOT = os.environ.get(
+    "DEMO_RUN_WORK_ROOT", str(Path(tempfile.gettempdir()) / "advisor-demo-runs-tests")
+)

@@ -17,6 +17,7 @@ from advisor.engine.conditions import parse_condition
 from advisor.engine.firings import firing_mask, mask_width, masked_rule_ids
 from advisor.engine.rules import RuleSet
 from advisor.engine.scoring import score, tally
+from advisor.rulesets import impact
 from advisor.rulesets.impact import Retally, masks_array, outcomes
 
 
@@ -70,9 +71,12 @@ def test_a_mask_names_the_rules_whose_condition_held_switched_on_or_not(
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("grouped", [False, True], ids=["rules alone", "grouped by dimension"])
 def test_re_tallied_masks_give_the_verdict_and_scores_a_full_re_score_gives(
-    bank, default_rules, answer_sets, seed
+    bank, default_rules, answer_sets, seed, grouped, monkeypatch
 ):
+    if grouped:  # groups of several rules take the table path
+        monkeypatch.setattr(impact, "rule_group", lambda rule: rule.dimension)
     rng = random.Random(seed)
     source = reweighted(default_rules, rng, "v1")
     target = reweighted(default_rules, rng, "v2")
@@ -83,6 +87,7 @@ def test_re_tallied_masks_give_the_verdict_and_scores_a_full_re_score_gives(
     result = outcomes(retally.rows(masks))
 
     assert retally.unknown == ()
+    assert bool(retally.chunks) == grouped
     for index, answers in enumerate(answer_sets):
         expected = score(answers, target)
         assert result.recommendation(index) == expected.recommendation, index
