@@ -59,6 +59,10 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Each assessment's latest report (latest_per_assessment) from the index alone.
+        indexes = [
+            models.Index(fields=["assessment", "created_at"], name="report_assessment_created")
+        ]
 
     def __str__(self) -> str:
         return self.title or f"Report {str(self.id)[:8]}"
