@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.engine.rules import SIDES, Rule, RuleSet
+from advisor.engine.rules import Rule, Rulebook
 from advisor.engine.scoring import Tally, rule_group, tally, verdict
-from advisor.engine.sides import OUTCOMES
+from advisor.engine.sides import OUTCOMES, SIDES
 
 # One row per report: centipoints and decisive flag per side, in SIDES order.
 TALLY_COLUMNS = 2 * len(SIDES)
@@ -50,8 +50,8 @@ def row_tally(row: Iterable[int]) -> Tally:
 class Retally:
     """Tallies, under `target`'s weights and switches, of masks stored over `source`."""
 
-    source: RuleSet
-    target: RuleSet
+    source: Rulebook
+    target: Rulebook
     # Target rules a mask over `source` says nothing about (new, or another condition).
     unknown: tuple[str, ...]
     # Rules alone in their group: their bit positions and tallies (one row each), which a
@@ -62,7 +62,7 @@ class Retally:
     tables: tuple[np.ndarray, ...]
 
     @classmethod
-    def build(cls, *, source: RuleSet, target: RuleSet) -> Retally:
+    def build(cls, *, source: Rulebook, target: Rulebook) -> Retally:
         target_rules = {rule.id: rule for rule in target.rules}
         known: dict[int, Rule] = {}  # source position -> the target's rule (its weights)
         for position, rule in enumerate(source.rules):

@@ -359,7 +359,7 @@ class _Tallies:
         return np.concatenate(which)
 
 
-def _full_rows(answers: dict, ruleset: engine_rules.RuleSet) -> tuple[int, ...]:
+def _full_rows(answers: dict, ruleset: engine_rules.Rulebook) -> tuple[int, ...]:
     return tally_row(tally(fired_rules(answers, ruleset)))
 
 

@@ -15,7 +15,7 @@ import pytest
 from advisor.engine.answers import validate_answers
 from advisor.engine.conditions import parse_condition
 from advisor.engine.firings import firing_mask, mask_width, masked_rule_ids
-from advisor.engine.rules import RuleSet
+from advisor.engine.rules import Rulebook
 from advisor.engine.scoring import score, tally
 from advisor.rulesets import impact
 from advisor.rulesets.impact import Retally, masks_array, outcomes
@@ -38,7 +38,7 @@ def random_answers(bank, rng: random.Random) -> dict:
     return validate_answers(answers, bank)
 
 
-def reweighted(ruleset: RuleSet, rng: random.Random, version: str) -> RuleSet:
+def reweighted(ruleset: Rulebook, rng: random.Random, version: str) -> Rulebook:
     """Other weights (two decimals, some 0) and some rules switched off."""
     rules = tuple(
         replace(
@@ -48,7 +48,7 @@ def reweighted(ruleset: RuleSet, rng: random.Random, version: str) -> RuleSet:
         )
         for rule in ruleset.rules
     )
-    return RuleSet(version, ruleset.dimensions, rules, ruleset.close_call_margin)
+    return Rulebook(version, ruleset.dimensions, rules, ruleset.close_call_margin)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def answer_sets(bank):
 def test_a_mask_names_the_rules_whose_condition_held_switched_on_or_not(
     bank, default_rules, answer_sets
 ):
-    switched_off = RuleSet(
+    switched_off = Rulebook(
         "off",
         default_rules.dimensions,
         tuple(replace(rule, enabled=False) for rule in default_rules.rules),
@@ -102,7 +102,7 @@ def test_a_rule_whose_condition_changed_is_not_tallied_from_the_mask(default_rul
         replace(rule, when=other_condition) if rule.id == changed.id else rule
         for rule in default_rules.rules
     )
-    target = RuleSet("v2", default_rules.dimensions, rules)
+    target = Rulebook("v2", default_rules.dimensions, rules)
 
     retally = Retally.build(source=default_rules, target=target)
 
