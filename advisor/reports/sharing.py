@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from advisor.reports.models import Report, ShareLink
@@ -64,26 +64,27 @@ def share_link_revoke(*, link: ShareLink) -> ShareLink:
     return link
 
 
-def link_for_token(token: str) -> ShareLink | None:
-    """The active link a token opens, with its report and the current ruleset's version
-    (``current_ruleset_version``) in one query; None for a wrong, revoked or expired one."""
+def _open(token: str, links: QuerySet[ShareLink]) -> ShareLink | None:
+    """The active link of `links` that a token opens; None for a wrong, revoked or expired one."""
     if not token or len(token) > 100:
         return None
     digest = token_hash(token)
-    current = RuleSet.objects.published().order_by("-published_at", "-pk").values("version")
-    link = (
-        ShareLink.objects.active()
-        .select_related("report", "report__ruleset")
-        .annotate(current_ruleset_version=Subquery(current[:1]))
-        .filter(token_hash=digest)
-        .first()
-    )
+    link = links.filter(token_hash=digest).first()
     if link is None or not hmac.compare_digest(link.token_hash, digest):
         return None
     return link
 
 
+def link_for_token(token: str) -> ShareLink | None:
+    """The active link a token opens and the current ruleset's version
+    (``current_ruleset_version``), in one small query: what a cached shared page needs.
+    The report itself is not loaded (``link.report`` reads it when asked)."""
+    current = RuleSet.objects.published().order_by("-published_at", "-pk").values("version")
+    links = ShareLink.objects.active().annotate(current_ruleset_version=Subquery(current[:1]))
+    return _open(token, links.only("pk", "token_hash", "report_id"))
+
+
 def report_for_token(token: str) -> Report | None:
     """The report an active link opens, or None for a wrong, revoked or expired token."""
-    link = link_for_token(token)
+    link = _open(token, ShareLink.objects.active().select_related("report", "report__ruleset"))
     return link.report if link is not None else None

@@ -142,7 +142,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
     key = shared_page_key(report_id=link.report_id, ruleset_version=link.current_ruleset_version)
     html = shared_page_get(key)
     if html is None:
-        report = link.report
+        report = Report.objects.select_related("ruleset").get(pk=link.report_id)
         context = recommendation_context(report)
         context.update(
             {
