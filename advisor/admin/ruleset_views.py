@@ -16,16 +16,15 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from advisor.charts import plotly_text, wrap_label
 from advisor.engine.answers import validate_answers
 from advisor.engine.bank import default_bank
 from advisor.engine.datafiles import DataFileError
 from advisor.engine.describe import describe_weight_flip
 from advisor.engine.scoring import weight_flips
 from advisor.engine.sides import OUTCOME_NAMES
+from advisor.reports.models import Report
 from advisor.rulesets import services as rulesets
 from advisor.rulesets.models import RuleSet
-from questionnaire.models import Assessment
 
 if TYPE_CHECKING:
     from advisor.admin.rulesets import RuleSetAdmin
@@ -114,9 +113,7 @@ def impact_view(request: HttpRequest, model_admin: RuleSetAdmin, object_id: str)
         else:
             model_admin.message_user(request, DRAFT_PUBLISHED.format(version=draft.version))
             return redirect("admin:advisor_ruleset_changelist")
-    impact = rulesets.ruleset_impact(
-        draft=draft, assessments=Assessment.objects.submitted().order_by("submitted_at", "pk")
-    )
+    impact = rulesets.ruleset_impact(draft=draft, reports=Report.objects.latest_per_assessment())
     context = {
         **page_context(request, model_admin),
         "original": draft,
@@ -186,7 +183,8 @@ WEIGHT_FLIPS_EACH = 3
 
 
 def impact_weight_flips(impact: rulesets.RulesetImpact) -> list[dict]:
-    """Per assessment, the single weights of the draft nearest to changing its verdict.
+    """For the listed assessments whose verdict changes, the single weights of the draft
+    nearest to changing it again.
 
     Only administrators can act on a weight, so only they see these (the architects'
     report lists the answers that would change their verdict).
@@ -194,13 +192,13 @@ def impact_weight_flips(impact: rulesets.RulesetImpact) -> list[dict]:
     engine_rules = impact.draft.to_engine()
     bank = default_bank()
     rows = []
-    for row in impact.assessments[:WEIGHT_FLIP_ASSESSMENTS]:
-        answers = validate_answers(row.assessment.answers, bank, fill_defaults=True)
+    for row in impact.changed[:WEIGHT_FLIP_ASSESSMENTS]:
+        answers = validate_answers(row.report.answers, bank, fill_defaults=True)
         flips = weight_flips(answers, engine_rules, row.after.recommendation)
         if flips:
             rows.append(
                 {
-                    "assessment": row.assessment,
+                    "assessment": row.report,
                     "recommendation": row.after.recommendation,
                     "flips": [describe_weight_flip(flip) for flip in flips[:WEIGHT_FLIPS_EACH]],
                 }
@@ -208,65 +206,46 @@ def impact_weight_flips(impact: rulesets.RulesetImpact) -> list[dict]:
     return rows
 
 
-IMPACT_LABEL_CHARS = 40  # a longer title is cut, so one label cannot crowd out the others
-
-
-def impact_label(assessment) -> str:
-    """'Title · 1a2b3c4d', cut to a readable length and wrapped over lines."""
-    title = str(assessment)
-    if len(title) > IMPACT_LABEL_CHARS:
-        title = title[: IMPACT_LABEL_CHARS - 1] + "…"
-    # A visitor's title, escaped: plotly.js would read tags in it (a live link, say).
-    return wrap_label(plotly_text(f"{title} · {str(assessment.pk)[:8]}"), 28)
-
-
 def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
-    """A Plotly bar chart: how far each assessment's Kafka share moves, in points.
-
-    Each row is as tall as its wrapped label, and the axis leaves room on both sides for
-    the verdict text beside the bars, so neither labels nor texts overlap.
-    """
-    if not impact.assessments:
+    """A Plotly histogram: how many assessments' Kafka share moves by how many points."""
+    if not impact.total:
         return None
-    rows = sorted(impact.assessments, key=lambda row: row.kafka_shift)
-    labels = [impact_label(row.assessment) for row in rows]
-    lines = max(label.count("<br>") + 1 for label in labels)
-    reach = max([abs(row.kafka_shift) for row in rows] + [1.0])
+    shifts = [value for value, _, _ in impact.shifts]
+    keeps = [count - changing for _, count, changing in impact.shifts]
+    changes = [changing for _, _, changing in impact.shifts]
+    reach = max([abs(value) for value in shifts] + [1.0])
     return {
         "data": [
             {
                 "type": "bar",
-                "orientation": "h",
-                "y": labels,
-                "x": [row.kafka_shift for row in rows],
-                "marker": {"color": ["#ba2121" if row.changed else "#79aec8" for row in rows]},
-                "text": [
-                    f"{row.before.recommendation if row.before else '-'} → "
-                    f"{row.after.recommendation}"
-                    for row in rows
-                ],
-                "textposition": "outside",
-                "cliponaxis": False,
-                "hovertemplate": "%{y}<br>shift %{x:+.1f} points<br>%{text}<extra></extra>",
-            }
+                "name": "keeps its verdict",
+                "x": shifts,
+                "y": keeps,
+                "marker": {"color": "#79aec8"},
+                "hovertemplate": "shift %{x:+.1f} points: %{y} keep their verdict<extra></extra>",
+            },
+            {
+                "type": "bar",
+                "name": "changes verdict",
+                "x": shifts,
+                "y": changes,
+                "marker": {"color": "#ba2121", "pattern": {"shape": "/"}},
+                "hovertemplate": "shift %{x:+.1f} points: %{y} change verdict<extra></extra>",
+            },
         ],
         "layout": {
-            # A subtitle, not <sub>: plotly.js draws <sub> with a style attribute, which
-            # the CSP refuses.
-            "title": {
-                "text": "Shift of each assessment's event-streaming (Kafka) share",
-                "subtitle": {"text": "red: the verdict changes"},
-            },
+            "title": {"text": "Shift of the event-streaming (Kafka) share, per assessment"},
+            "barmode": "stack",
             "xaxis": {
                 "title": {"text": "points of 100 (negative: towards the broker)"},
                 "zeroline": True,
-                "range": [-2 * reach, 2 * reach],
+                "range": [-1.1 * reach, 1.1 * reach],
                 "fixedrange": True,
             },
-            "yaxis": {"automargin": True, "fixedrange": True},
-            "height": 130 + len(rows) * max(30, 15 * lines + 12),
-            "margin": {"t": 70, "r": 20, "l": 20},
-            "showlegend": False,
+            "yaxis": {"title": {"text": "assessments"}, "rangemode": "tozero", "fixedrange": True},
+            "legend": {"orientation": "h", "y": -0.25},
+            "height": 360,
+            "margin": {"t": 50, "r": 20, "l": 60},
         },
         "config": {"displaylogo": False, "responsive": True},
     }

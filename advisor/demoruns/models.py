@@ -50,6 +50,10 @@ class DemoRunQuerySet(models.QuerySet):
     def stuck(self, now: datetime) -> DemoRunQuerySet:
         return self.lost(now) | self.never_started(now)
 
+    def queued_before(self, moment: datetime) -> DemoRunQuerySet:
+        """Queued runs created before ``moment`` (the sweep asks the broker about them)."""
+        return self.filter(status=DemoRun.Status.QUEUED, created_at__lt=moment)
+
 
 class DemoRun(models.Model):
     """One queued or finished demo scenario run, hanging off an assessment."""
@@ -78,6 +82,8 @@ class DemoRun(models.Model):
     owner_session = models.CharField(max_length=64, blank=True, db_index=True)
     owner_client = models.CharField(max_length=64, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Messages sent to the queue for it: a second one only when the broker lost the first.
+    sends = models.PositiveSmallIntegerField(default=1)
     # Written about every second by the worker running it: a silent run lost its worker.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,16 +5,24 @@ Idempotency rests on one rule: a run changes state only through a conditional UP
 ``running`` and bumping ``attempts``; every later write of that execution (progress,
 heartbeat, the metrics, the failure) names that attempt, so a redelivered task, a second
 worker or the sweep can never make a finished run run again or write it twice.
+
+Runs heal: the sweep (run by every demo worker when it starts and every
+``DEMO_RUN_SWEEP_INTERVAL`` seconds, by pages that see a stuck run, and by ``demo_sweep``)
+fails runs whose worker fell silent, sends a queued run again once when the broker lost its
+message (Redis restarted empty), and removes this machine's work folders of runs that no
+longer run here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
+from pathlib import Path
 from uuid import UUID
 
 from celery import current_app
@@ -24,10 +32,14 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
+from advisor.demoruns.broker import broker_run_ids
 from advisor.demoruns.models import DemoRun, heartbeat_deadline
 from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
 from advisor.demos.scenarios import ParameterError, validate_parameters
+from advisor.reports.models import Report
+from advisor.reports.pagecache import shared_page_forget
 from advisor.security import fingerprint
 
 logger = logging.getLogger(__name__)
@@ -68,11 +80,26 @@ FAILED_NEVER_STARTED = (
     "No worker started this run within {minutes} minutes. Is the Celery worker running? "
     "(`make run` starts one.)"
 )
+FAILED_LOST_BY_QUEUE = (
+    "The queue lost this run twice (for example because Redis restarted without its data); "
+    "it was not sent a third time. Queue it again."
+)
+QUEUE_UNAVAILABLE = (
+    "The demo queue cannot be reached right now, so nothing was queued. Try again in a minute."
+)
 FAILED_ENGINE = "The {engine} engine could not run {scenario}: {error}"
 FAILED_UNEXPECTED = "The run failed unexpectedly ({kind}: {error}); details are in the worker log."
 
 # How often a running run writes its progress and heartbeat (and learns it was cancelled).
 BEAT_SECONDS = 1.0
+# A run's work folder: DEMO_RUN_WORK_ROOT/run-<run id>.<attempt>, so a sweep on the same
+# machine can tell the folders of runs that no longer run here.
+WORK_DIR_PREFIX = "run-"
+SWEEP_BATCH = 500  # queued runs one sweep checks against the broker
+
+
+class QueueUnavailable(Exception):
+    """The Celery broker could not be reached: nothing was queued (and no row is left)."""
 
 
 # The name Celery knows tasks.execute_demo_run by (kept from before the tasks moved).
@@ -92,7 +119,9 @@ class ExecuteOutcome(StrEnum):
 
 def queue_execution(run_id: str) -> None:
     """Send the run to a worker. By the task's name, so that services never import tasks."""
-    current_app.send_task(EXECUTE_TASK, args=[run_id])
+    # ignore_result: the web process must not subscribe to the result store for it (the
+    # task stores none), or a down result store would fail the send.
+    current_app.send_task(EXECUTE_TASK, args=[run_id], ignore_result=True)
 
 
 def demo_run_batch_error(*, chosen: int, owner_session: str) -> str:
@@ -124,7 +153,7 @@ def demo_run_enqueue(
     owner_session: str,
     owner_client: str = "",
 ) -> DemoRun:
-    """Validate, create a queued run and queue its task once the transaction commits.
+    """Validate, create a queued run and send its task (inside the transaction).
 
     Raises ValidationError: keyed by parameter name for a bad parameter (the message names
     its bounds), by ``scenario``/``engine`` for an unknown one, and without a field when
@@ -132,6 +161,7 @@ def demo_run_enqueue(
     client address ``DEMO_RUNS_PER_CLIENT``, or everyone together ``DEMO_RUNS_UNFINISHED_MAX``
     (code "limit", params["retry_after"] in seconds). ``owner_session`` and
     ``owner_client`` (the session key and the address) are stored as keyed hashes only.
+    Raises QueueUnavailable, with nothing stored, when the Celery broker cannot be reached.
     """
     try:
         validated = validate_parameters(scenario, parameters)
@@ -160,7 +190,10 @@ def demo_run_enqueue(
         )
         run.full_clean()
         run.save()
-        transaction.on_commit(partial(queue_execution, str(run.pk)))
+        # Sent before the commit, not on it: when the broker is unreachable the row is
+        # rolled back with the error, rather than left queued with no message. A worker
+        # that gets the message before the commit finds no row yet and retries (tasks.py).
+        _send(run)
     return run
 
 
@@ -192,6 +225,14 @@ def _check_limits(*, owner_session: str, owner_client: str) -> None:
                 code="limit",
                 params={"retry_after": LIMIT_RETRY_AFTER},
             )
+
+
+def _send(run: DemoRun) -> None:
+    try:
+        queue_execution(str(run.pk))
+    except BrokerError as error:
+        logger.warning("demo run %s: the broker is unreachable: %s", run.pk, error)
+        raise QueueUnavailable(QUEUE_UNAVAILABLE) from error
 
 
 @dataclass
@@ -284,6 +325,11 @@ def _finish(run: DemoRun, *, attempt: int, status: str, **fields) -> bool:
     )
 
 
+def work_dir(*, run_id: UUID | str, attempt: int) -> Path:
+    """The folder one attempt of a run measures in (files, sockets, child processes)."""
+    return Path(settings.DEMO_RUN_WORK_ROOT) / f"{WORK_DIR_PREFIX}{run_id}.{attempt}"
+
+
 def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
     """Run a queued demo once and store its metrics or a failure message.
 
@@ -297,11 +343,13 @@ def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
         logger.info("demo run %s: %s", run_id, outcome)
         return outcome
     beat = _Beat(run_id=run.pk, attempt=run.attempts)
+    workdir = work_dir(run_id=run.pk, attempt=run.attempts)
     try:
         metrics = run_scenario(
             run.scenario,
             run.parameters,
             engine=run.engine,
+            workdir=workdir,
             progress=beat.progress,
             should_cancel=beat.should_cancel,
         )
@@ -322,6 +370,9 @@ def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
         message = FAILED_UNEXPECTED.format(kind=type(error).__name__, error=error)
         _finish(run, attempt=run.attempts, status=DemoRun.Status.FAILED, error=message[:2000])
         return ExecuteOutcome.FAILED
+    finally:
+        # A worker killed before this line leaves the folder to the sweep.
+        shutil.rmtree(workdir, ignore_errors=True)
     written = _finish(
         run,
         attempt=run.attempts,
@@ -330,7 +381,15 @@ def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
         progress=1.0,
         progress_message="Finished",
     )
-    return ExecuteOutcome.SUCCEEDED if written else ExecuteOutcome.ALREADY_FINISHED
+    if not written:
+        return ExecuteOutcome.ALREADY_FINISHED
+    # Shared report pages show succeeded runs: their rendered copies are out of date.
+    shared_page_forget(
+        report_ids=Report.objects.filter(assessment_id=run.assessment_id).values_list(
+            "pk", flat=True
+        )
+    )
+    return ExecuteOutcome.SUCCEEDED
 
 
 @transaction.atomic
@@ -356,8 +415,9 @@ def demo_run_sweep() -> int:
     """Mark failed the runs stuck past their limits; return how many.
 
     Running runs whose heartbeat stopped (the worker died) or that outlived the hard time
-    limit, and queued runs no worker started within ``DEMO_RUN_QUEUE_TIMEOUT``. Cheap when
-    nothing is stuck (reads only), so pages may call it as they go.
+    limit, and queued runs no worker started within ``DEMO_RUN_QUEUE_TIMEOUT``; queued runs
+    the broker lost are sent again once (counted too). Then this machine's work folders of
+    runs that no longer run are removed. Cheap when nothing is stuck, so pages may call it.
     """
     now = timezone.now()
     lost = DemoRun.objects.lost(now)
@@ -380,9 +440,89 @@ def demo_run_sweep() -> int:
             finished_at=now,
             error=FAILED_NEVER_STARTED.format(minutes=minutes),
         )
+    swept += _send_lost_again(now)
     if swept:
-        logger.warning("demo runs: marked %d stuck runs as failed", swept)
+        logger.warning("demo runs: %d stuck runs marked failed or sent again", swept)
+    demo_run_clean_work_dirs()
     return swept
+
+
+def _send_lost_again(now: datetime) -> int:
+    """Queued runs whose message the broker no longer holds: sent once more, then failed.
+
+    A grace of ``DEMO_RUN_RESEND_AFTER`` seconds leaves a just-queued message time to
+    arrive. When the broker cannot say what it holds, nothing is done (the queue timeout
+    still applies). A message the broker was about to hand over may be sent twice; the
+    claim makes the second delivery harmless.
+    """
+    waiting = list(
+        DemoRun.objects.queued_before(now - timedelta(seconds=settings.DEMO_RUN_RESEND_AFTER))
+        .order_by("created_at")
+        .values_list("pk", "sends")[:SWEEP_BATCH]
+    )
+    if not waiting:
+        return 0
+    held = broker_run_ids()
+    if held is None:
+        return 0
+    changed = 0
+    for run_id, sends in waiting:
+        if str(run_id) in held:
+            continue
+        queued = DemoRun.objects.filter(pk=run_id, status=DemoRun.Status.QUEUED, sends=sends)
+        if sends >= 2:
+            changed += queued.update(
+                status=DemoRun.Status.FAILED, finished_at=now, error=FAILED_LOST_BY_QUEUE
+            )
+        elif queued.update(sends=F("sends") + 1, progress_message="Sent to the queue again"):
+            logger.warning("demo run %s: the broker lost its message; sending it again", run_id)
+            changed += 1
+            # Unsent, the next sweep finds it missing again and fails it with the reason.
+            with contextlib.suppress(QueueUnavailable):
+                _send(DemoRun(pk=run_id))
+    return changed
+
+
+def demo_run_clean_work_dirs() -> int:
+    """Remove this machine's work folders of runs that no longer run here; how many.
+
+    Each machine that runs demos has its own ``DEMO_RUN_WORK_ROOT``: every demo worker
+    cleans its own (when it starts and with each sweep). A folder is kept only while its
+    run is running under the attempt that made it.
+    """
+    root = Path(settings.DEMO_RUN_WORK_ROOT)
+    if not root.is_dir():
+        return 0
+    folders = {}
+    for path in root.iterdir():
+        run_id, _, attempt = path.name.removeprefix(WORK_DIR_PREFIX).rpartition(".")
+        if path.name.startswith(WORK_DIR_PREFIX) and attempt.isdigit():
+            folders[path] = (run_id, int(attempt))
+    if not folders:
+        return 0
+    running = {
+        (str(pk), attempts)
+        for pk, attempts in DemoRun.objects.filter(
+            pk__in={run_id for run_id, _ in folders.values() if _is_uuid(run_id)},
+            status=DemoRun.Status.RUNNING,
+        ).values_list("pk", "attempts")
+    }
+    removed = 0
+    for path, key in folders.items():
+        if key not in running:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    if removed:
+        logger.info("demo runs: removed %d work folders of runs no longer running", removed)
+    return removed
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def looks_stuck(run: DemoRun) -> bool:

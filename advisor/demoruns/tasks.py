@@ -9,8 +9,11 @@ from advisor.demoruns.services import (
     EXECUTE_TASK,
     ExecuteOutcome,
     demo_run_execute,
-    demo_run_sweep,
 )
+
+# A message can arrive before the transaction that queued its run commits (it is sent
+# before the commit, see demo_run_enqueue): look again a few times, a second apart.
+MISSING_RETRIES = 5
 
 
 @shared_task(
@@ -21,8 +24,11 @@ from advisor.demoruns.services import (
     soft_time_limit=settings.DEMO_RUN_SOFT_TIME_LIMIT,
     time_limit=settings.DEMO_RUN_TIME_LIMIT,
     ignore_result=True,
-    # Only RUNNING_ELSEWHERE retries: a redelivery while the first worker still beats.
-    max_retries=settings.DEMO_RUN_TIME_LIMIT // settings.DEMO_RUN_HEARTBEAT_TIMEOUT + 2,
+    # Retries: a redelivery while the first worker still beats (RUNNING_ELSEWHERE), and a
+    # message that came before its row was committed (MISSING).
+    max_retries=settings.DEMO_RUN_TIME_LIMIT // settings.DEMO_RUN_HEARTBEAT_TIMEOUT
+    + 2
+    + MISSING_RETRIES,
 )
 def execute_demo_run(self, run_id: str) -> str:
     """Run one demo. Redelivered messages are harmless: the service claims a run once."""
@@ -30,10 +36,6 @@ def execute_demo_run(self, run_id: str) -> str:
     if outcome == ExecuteOutcome.RUNNING_ELSEWHERE:
         # Either that worker finishes it, or its heartbeat stops and this one takes over.
         raise self.retry(countdown=settings.DEMO_RUN_HEARTBEAT_TIMEOUT + 1)
+    if outcome == ExecuteOutcome.MISSING and self.request.retries < MISSING_RETRIES:
+        raise self.retry(countdown=1)
     return str(outcome)
-
-
-@shared_task(name="advisor.tasks.sweep_demo_runs", ignore_result=True)
-def sweep_demo_runs() -> int:
-    """Mark stuck runs failed (scheduled by Celery beat where one runs)."""
-    return demo_run_sweep()

@@ -22,6 +22,7 @@ from advisor.demoruns.forms import DemoQueueForm
 from advisor.demoruns.models import DemoRun
 from advisor.demoruns.presentation import demo_section_context, run_context
 from advisor.demoruns.services import (
+    QueueUnavailable,
     demo_run_batch_error,
     demo_run_cancel,
     demo_run_enqueue,
@@ -75,6 +76,7 @@ def _queue(
     """Queue every chosen scenario, all or none; errors go onto the form.
 
     Returns (the titles of the runs queued, seconds to wait when a limit refused them).
+    Raises QueueUnavailable (nothing queued, the error on the form) when the broker is down.
     """
     chosen = form.chosen()
     session = request.session.session_key or ""
@@ -101,6 +103,9 @@ def _queue(
         if error.code == "limit":
             return [], error.params["retry_after"]
         return [], None
+    except QueueUnavailable as error:
+        form.add_error(str(error))
+        raise
     return [SCENARIOS[scenario].title for scenario, _ in chosen], None
 
 
@@ -118,7 +123,15 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
     form = DemoQueueForm(answers, data=request.POST)
     if not request.session.session_key:
         request.session.save()
-    queued, retry_after = _queue(request, report, form) if form.is_valid() else ([], None)
+    # 422 for inline errors, as every form here; 429 with Retry-After when a limit refused
+    # the runs; 503 when the queue cannot be reached. base.html tells htmx to swap them in.
+    status = 422
+    try:
+        queued, retry_after = _queue(request, report, form) if form.is_valid() else ([], None)
+    except QueueUnavailable:
+        queued, retry_after, status = [], None, 503
+    if retry_after is not None:
+        status = 429
     if queued:
         notice = QUEUED.format(
             count=len(queued), plural="" if len(queued) == 1 else "s", titles="; ".join(queued)
@@ -127,9 +140,6 @@ def demo_runs_queue(request: HttpRequest, report_id: UUID) -> HttpResponse:
             return render_section(request, report, notice=notice)
         messages.success(request, notice)
         return redirect(report_url(report))
-    # 422, as every form with inline errors here, or 429 with Retry-After when a limit
-    # refused the runs: base.html tells htmx to swap both in.
-    status = 422 if retry_after is None else 429
     if request.htmx:
         response = render_section(request, report, queue_form=form, status=status)
     else:

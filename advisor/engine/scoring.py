@@ -174,6 +174,15 @@ def tally(fired: Iterable[Rule], weights: Mapping[str, float] | None = None) -> 
     return Tally(raw=raw, decisive=decisive, counted=counted, explained_by=explained_by)
 
 
+def shares(raw: Mapping[str, float]) -> dict[str, float]:
+    """Each side's share of the points that count, on 0-100 (one decimal); 50 each if none.
+    One function for `score` and the admin's impact preview (advisor/rulesets/impact.py)."""
+    total = raw["artemis"] + raw["kafka"]
+    if not total:
+        return dict.fromkeys(SIDES, 50.0)
+    return {side: round(100.0 * raw[side] / total, 1) for side in SIDES}
+
+
 def share_margin(raw: Mapping[str, float]) -> float:
     """The points between the two sides' shares of 100."""
     total = raw["artemis"] + raw["kafka"]
@@ -288,11 +297,7 @@ def score(answers: Mapping[str, Any], ruleset: Rulebook) -> Result:
     def share(points: float) -> float:
         return 100.0 * points / total if total else 0.0
 
-    scores = (
-        {side: round(share(raw[side]), 1) for side in SIDES}
-        if total
-        else dict.fromkeys(SIDES, 50.0)
-    )
+    scores = shares(raw)
     margin = round(share_margin(raw), 1)
     dimensions = {dimension.id: dict.fromkeys(SIDES, 0.0) for dimension in ruleset.dimensions}
     reasons = []

@@ -8,8 +8,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from advisor.ownership import session_owns
-from advisor.reports.models import Report
-from advisor.reports.sharing import report_for_token
+from advisor.reports.models import Report, ShareLink
+from advisor.reports.sharing import link_for_token, report_for_token
 
 
 def owned_report(request: HttpRequest, report_id: UUID) -> Report:
@@ -27,3 +27,11 @@ def shared_report(token: str) -> Report:
     if report is None:
         raise Http404("No such report")  # the same answer for wrong, revoked and expired
     return report
+
+
+def shared_link(token: str) -> ShareLink:
+    """The active link a token opens (see link_for_token); 404 otherwise."""
+    link = link_for_token(token)
+    if link is None:
+        raise Http404("No such report")  # the same answer for wrong, revoked and expired
+    return link

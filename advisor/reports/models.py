@@ -16,6 +16,14 @@ class ReportQuerySet(models.QuerySet):
     def for_sessions(self, session_keys) -> ReportQuerySet:
         return self.filter(owner_session__in=[fingerprint(key) for key in session_keys])
 
+    def latest_per_assessment(self) -> ReportQuerySet:
+        """Each assessment's newest report: what it was last submitted as."""
+        newer = Report.objects.filter(
+            assessment_id=models.OuterRef("assessment_id"),
+            created_at__gt=models.OuterRef("created_at"),
+        )
+        return self.filter(~models.Exists(newer))
+
 
 class Report(models.Model):
     """An immutable snapshot of a submitted assessment: answers, ruleset and result.
@@ -34,6 +42,14 @@ class Report(models.Model):
     result = models.JSONField(help_text="The engine's Result.to_data() at submission.")
     recommendation = models.CharField(max_length=10)
     bank_version = models.CharField(max_length=40)
+    matched_rules = models.BinaryField(
+        default=b"",
+        help_text=(
+            "Which rules' conditions held for the answers, switched on or not: bit i for the "
+            "i-th rule of the ruleset, in its order (advisor/engine/firings.py). The impact "
+            "preview re-tallies these under a draft's weights instead of re-scoring."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # The session that made it, as a keyed hash (security.fingerprint): the key
     # itself is a live credential and is never stored.
@@ -46,6 +62,10 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Each assessment's latest report (latest_per_assessment) from the index alone.
+        indexes = [
+            models.Index(fields=["assessment", "created_at"], name="report_assessment_created")
+        ]
 
     def __str__(self) -> str:
         return self.title or f"Report {str(self.id)[:8]}"

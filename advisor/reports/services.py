@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from advisor.engine.bank import default_bank
+from advisor.engine.firings import firing_mask
 from advisor.engine.knowledge import starting_configuration_data
 from advisor.engine.scoring import recommend
 from advisor.reports.models import Report
@@ -42,6 +43,7 @@ def report_create(
         result=snapshot,
         recommendation=result.recommendation,
         bank_version=bank.version,
+        matched_rules=firing_mask(result.answers, ruleset),
         owner_session=fingerprint(owner_session),
         owner=owner if owner is not None and owner.is_authenticated else None,
     )

@@ -14,9 +14,12 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from advisor.reports.models import Report, ShareLink
+from advisor.reports.pagecache import shared_page_forget
+from advisor.rulesets.models import RuleSet
 from advisor.validators import validated_text
 
 TOKEN_BYTES = 24  # 192 bits; the W3C TAG asks for at least 128
@@ -51,21 +54,37 @@ def share_link_create(
 
 @transaction.atomic
 def share_link_revoke(*, link: ShareLink) -> ShareLink:
-    """Revoke a link at once; revoking twice keeps the first time."""
+    """Revoke a link at once; revoking twice keeps the first time. The rendered shared
+    page is forgotten too (the link is checked before any cached page is served)."""
     link = ShareLink.objects.select_for_update().get(pk=link.pk)
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
+    transaction.on_commit(lambda: shared_page_forget(report_ids=[link.report_id]))
     return link
+
+
+def _open(token: str, links: QuerySet[ShareLink]) -> ShareLink | None:
+    """The active link of `links` that a token opens; None for a wrong, revoked or expired one."""
+    if not token or len(token) > 100:
+        return None
+    digest = token_hash(token)
+    link = links.filter(token_hash=digest).first()
+    if link is None or not hmac.compare_digest(link.token_hash, digest):
+        return None
+    return link
+
+
+def link_for_token(token: str) -> ShareLink | None:
+    """The active link a token opens and the current ruleset's version
+    (``current_ruleset_version``), in one small query: what a cached shared page needs.
+    The report itself is not loaded (``link.report`` reads it when asked)."""
+    current = RuleSet.objects.published().order_by("-published_at", "-pk").values("version")
+    links = ShareLink.objects.active().annotate(current_ruleset_version=Subquery(current[:1]))
+    return _open(token, links.only("pk", "token_hash", "report_id"))
 
 
 def report_for_token(token: str) -> Report | None:
     """The report an active link opens, or None for a wrong, revoked or expired token."""
-    if not token or len(token) > 100:
-        return None
-    digest = token_hash(token)
-    link = ShareLink.objects.active().select_related("report", "report__ruleset")
-    link = link.filter(token_hash=digest).first()
-    if link is None or not hmac.compare_digest(link.token_hash, digest):
-        return None
-    return link.report
+    link = _open(token, ShareLink.objects.active().select_related("report", "report__ruleset"))
+    return link.report if link is not None else None

@@ -18,9 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from advisor.limits import rate_limited
-from advisor.reports.access import owned_report, shared_report
+from advisor.reports.access import owned_report, shared_link, shared_report
 from advisor.reports.exports import report_adr_markdown, report_json_text
 from advisor.reports.models import Report, ShareLink
+from advisor.reports.pagecache import shared_page_get, shared_page_key, shared_page_set
 from advisor.reports.presentation import recommendation_context, rescore_context
 from advisor.reports.sections import sections_page_context
 from advisor.reports.sharing import share_link_create, share_link_revoke
@@ -147,19 +148,30 @@ def report_rescore(request: HttpRequest, report_id: UUID) -> TemplateResponse:
 
 @require_GET
 def shared(request: HttpRequest, token: str) -> HttpResponse:
-    report = shared_report(token)
-    context = recommendation_context(report)
-    context.update(
-        {
-            "is_owner": False,
-            "shared": True,
-            "sections": sections_page_context(report, is_owner=False),
-            "json_url": reverse("advisor:shared_json", args=[token]),
-            "adr_url": reverse("advisor:shared_adr", args=[token]),
-            "rescore_url": reverse("advisor:shared_rescore", args=[token]),
-        }
-    )
-    return with_shared_headers(TemplateResponse(request, "reports/report.html", context).render())
+    """The read-only report page, rendered once per report and ruleset version
+    (advisor/reports/pagecache.py); the link is checked before the cache is read."""
+    link = shared_link(token)
+    key = shared_page_key(report_id=link.report_id, ruleset_version=link.current_ruleset_version)
+    html = shared_page_get(key)
+    if html is None:
+        report = Report.objects.select_related("ruleset").get(pk=link.report_id)
+        context = recommendation_context(report)
+        context.update(
+            {
+                "is_owner": False,
+                "shared": True,
+                "sections": sections_page_context(report, is_owner=False),
+                # Relative to /s/<token>/, so that the page holds no token, and no
+                # visitor's messages: any link to this report may be served this HTML.
+                "json_url": "report.json",
+                "adr_url": "adr.md",
+                "rescore_url": "rescore/",
+                "messages": (),
+            }
+        )
+        html = TemplateResponse(request, "reports/report.html", context).rendered_content
+        shared_page_set(key, html)
+    return with_shared_headers(HttpResponse(html))
 
 
 @require_GET

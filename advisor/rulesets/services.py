@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -23,13 +23,26 @@ from advisor.engine import rules as engine_rules
 from advisor.engine.answers import AnswersError, validate_answers
 from advisor.engine.bank import default_bank
 from advisor.engine.datafiles import DataFileError, parse_json_text
-from advisor.engine.scoring import Result, score
-from advisor.engine.sides import SIDE_LABELS
+from advisor.engine.firings import mask_width
+from advisor.engine.scoring import fired_rules, tally
+from advisor.engine.sides import OUTCOMES, SIDE_LABELS
+from advisor.rulesets.impact import (
+    TALLY_COLUMNS,
+    Outcomes,
+    Retally,
+    masks_array,
+    outcomes,
+    tally_row,
+)
 from advisor.rulesets.models import Rule, RuleSet
 
 NO_PUBLISHED_RULES = (
     "no published rules in the database: run `python manage.py load_rules` (or `make setup`)"
 )
+
+
+# Rows the impact page lists (changed assessments, unscorable ones); counts cover them all.
+IMPACT_LISTED = 200
 
 
 class NoPublishedRules(LookupError):
@@ -253,22 +266,29 @@ def ruleset_publish(*, ruleset: RuleSet, user) -> RuleSet:
 
 
 @dataclass(frozen=True)
-class AssessmentImpact:
-    """One submitted assessment scored with the current ruleset and with the draft."""
+class Verdict:
+    """A recommendation and its scores (each side's share, 0-100)."""
 
-    assessment: Any  # a submitted questionnaire.Assessment
-    before: Result | None
-    after: Result
+    recommendation: str
+    scores: dict[str, float]
+
+
+@dataclass(frozen=True)
+class AssessmentImpact:
+    """One submitted assessment (its latest report) under the current ruleset and the draft."""
+
+    report: Any  # advisor.reports.models.Report
+    before: Verdict
+    after: Verdict
 
     @property
     def changed(self) -> bool:
-        return self.before is None or self.before.recommendation != self.after.recommendation
+        return self.before.recommendation != self.after.recommendation
 
     @property
     def kafka_shift(self) -> float:
         """How far the event-streaming side's share moved, in points of 100."""
-        before = self.before.scores["kafka"] if self.before else 50.0
-        return round(self.after.scores["kafka"] - before, 1)
+        return round(self.after.scores["kafka"] - self.before.scores["kafka"], 1)
 
 
 @dataclass(frozen=True)
@@ -281,15 +301,19 @@ class WeightChange:
 
 @dataclass(frozen=True)
 class RulesetImpact:
+    """What publishing a draft would change, over every submitted assessment."""
+
     draft: RuleSet
     baseline: RuleSet | None
-    assessments: tuple[AssessmentImpact, ...]
-    unscorable: tuple[tuple[Any, str], ...]
+    total: int  # assessments scored both ways
+    changed_count: int
+    changed: tuple[AssessmentImpact, ...]  # IMPACT_LISTED of them at most, oldest first
+    transitions: tuple[tuple[str, str, int], ...]  # (verdict now, with the draft, how many)
+    shifts: tuple[tuple[float, int, int], ...]  # (Kafka shift, how many, how many change)
+    unscorable: tuple[tuple[Any, str], ...]  # (report, why), the first IMPACT_LISTED
+    unscorable_count: int
+    rescored: int  # scored in full from their answers (a condition or the bank changed)
     differences: tuple[WeightChange, ...]
-
-    @property
-    def changed(self) -> list[AssessmentImpact]:
-        return [impact for impact in self.assessments if impact.changed]
 
 
 def _rule_differences(baseline: RuleSet | None, draft: RuleSet) -> list[WeightChange]:
@@ -305,6 +329,8 @@ def _rule_differences(baseline: RuleSet | None, draft: RuleSet) -> list[WeightCh
                 differences.append(
                     WeightChange(rule.rule_id, field, getattr(old, field), getattr(rule, field))
                 )
+        if old.condition != rule.condition:
+            differences.append(WeightChange(rule.rule_id, "condition", "as before", "changed"))
     draft_ids = set(draft.rules.values_list("rule_id", flat=True))
     differences.extend(
         WeightChange(rule_id, "rule", "present", None)
@@ -314,38 +340,151 @@ def _rule_differences(baseline: RuleSet | None, draft: RuleSet) -> list[WeightCh
     return differences
 
 
-def ruleset_impact(*, draft: RuleSet, assessments: Iterable) -> RulesetImpact:
-    """Each submitted assessment (anything with ``answers``) scored with the current
-    ruleset and with `draft`.
+class _Tallies:
+    """Tally rows of every report, in order, before (current rules) and after (draft)."""
 
-    Assessments whose answers no longer validate against the question bank are
-    listed apart, with the reason, rather than guessed at.
+    def __init__(self) -> None:
+        self.before: list[np.ndarray] = []
+        self.after: list[np.ndarray] = []
+        self.segments: list[tuple[Any, int]] = []  # (what identifies its rows, how many)
+
+    def add(self, identity: Any, before: np.ndarray, after: np.ndarray) -> None:
+        self.before.append(before)
+        self.after.append(after)
+        self.segments.append((identity, len(before)))
+
+    def stacked(self, which: list[np.ndarray]) -> np.ndarray:
+        if not which:
+            return np.zeros((0, TALLY_COLUMNS), dtype=np.int64)
+        return np.concatenate(which)
+
+
+def _full_rows(answers: dict, ruleset: engine_rules.Rulebook) -> tuple[int, ...]:
+    return tally_row(tally(fired_rules(answers, ruleset)))
+
+
+def ruleset_impact(*, draft: RuleSet, reports) -> RulesetImpact:
+    """How the verdicts of submitted assessments would change if `draft` were published.
+
+    `reports` is the Report queryset to weigh (the latest report of each submitted
+    assessment). Each report's stored rule firings are re-tallied under the current
+    ruleset's and the draft's weights and switches (advisor/rulesets/impact.py), with no
+    answer read; a report is scored in full from its answers only where a rule's condition
+    differs from its ruleset's, or the question bank changed since. Answers that no longer
+    validate are counted apart, with the reason.
     """
     baseline = RuleSet.objects.current()
-    before_rules = engine_ruleset_for(baseline) if baseline else None
+    differences = tuple(_rule_differences(baseline, draft))
+    if baseline is None:  # nothing published, so no report either
+        return RulesetImpact(draft, None, 0, 0, (), (), (), (), 0, 0, differences)
+    before_rules = engine_ruleset_for(baseline)
     after_rules = draft.to_engine()
     bank = default_bank()
-    impacts, unscorable = [], []
-    for assessment in assessments:
-        try:
-            answers = validate_answers(assessment.answers, bank, fill_defaults=True)
-        except AnswersError as error:
-            unscorable.append((assessment, str(error)))
+    tallies = _Tallies()
+    full: list[Any] = []  # querysets scored from their answers
+    for source in RuleSet.objects.published().order_by("pk"):  # reports use published ones
+        source_rules = engine_ruleset_for(source)
+        of_source = reports.filter(ruleset=source, bank_version=bank.version)
+        before = Retally.build(source=source_rules, target=before_rules)
+        after = Retally.build(source=source_rules, target=after_rules)
+        if before.unknown or after.unknown:
+            full.append(of_source.order_by("created_at", "pk"))
             continue
-        impacts.append(
-            AssessmentImpact(
-                assessment=assessment,
-                before=score(answers, before_rules) if before_rules else None,
-                after=score(answers, after_rules),
+        # In no particular order: sorting 100,000 rows costs more than the rest.
+        stored = list(of_source.order_by().values_list("matched_rules", flat=True))
+        masks = masks_array(stored, mask_width(source_rules))
+        tallies.add((of_source, stored), before.rows(masks), after.rows(masks))
+    full.append(reports.exclude(bank_version=bank.version).order_by("created_at", "pk"))
+
+    unscorable, unscorable_count, rescored = [], 0, 0
+    for queryset in full:
+        before_rows, after_rows, scored = [], [], []
+        for report in queryset.only("pk", "title", "answers", "created_at", "assessment_id"):
+            try:
+                answers = validate_answers(report.answers, bank, fill_defaults=True)
+            except AnswersError as error:
+                unscorable_count += 1
+                if len(unscorable) < IMPACT_LISTED:
+                    unscorable.append((report, str(error)))
+                continue
+            before_rows.append(_full_rows(answers, before_rules))
+            after_rows.append(_full_rows(answers, after_rules))
+            scored.append(report)
+        if scored:
+            rescored += len(scored)
+            tallies.add(
+                scored,
+                np.array(before_rows, dtype=np.int64),
+                np.array(after_rows, dtype=np.int64),
             )
-        )
+
+    before = outcomes(tallies.stacked(tallies.before))
+    after = outcomes(tallies.stacked(tallies.after))
+    changed = before.codes != after.codes
+    pairs, pair_counts = np.unique(before.codes * len(OUTCOMES) + after.codes, return_counts=True)
+    shift = np.round(after.kafka_scores - before.kafka_scores, 1)
+    values, counts = np.unique(shift, return_counts=True)
+    changing = dict(zip(*np.unique(shift[changed], return_counts=True), strict=True))
     return RulesetImpact(
         draft=draft,
         baseline=baseline,
-        assessments=tuple(impacts),
+        total=len(before.codes),
+        changed_count=int(changed.sum()),
+        changed=tuple(_first_changed(tallies.segments, before, after, changed)),
+        transitions=tuple(
+            (OUTCOMES[pair // len(OUTCOMES)], OUTCOMES[pair % len(OUTCOMES)], int(count))
+            for pair, count in zip(pairs.tolist(), pair_counts.tolist(), strict=True)
+        ),
+        shifts=tuple(
+            (value, count, int(changing.get(value, 0)))
+            for value, count in zip(values.tolist(), counts.tolist(), strict=True)
+        ),
         unscorable=tuple(unscorable),
-        differences=tuple(_rule_differences(baseline, draft)),
+        unscorable_count=unscorable_count,
+        rescored=rescored,
+        differences=differences,
     )
+
+
+def _verdict(result: Outcomes, index: int) -> Verdict:
+    scores = {
+        "artemis": float(result.artemis_scores[index]),
+        "kafka": float(result.kafka_scores[index]),
+    }
+    return Verdict(result.recommendation(index), scores)
+
+
+def _first_changed(segments, before, after, changed) -> list[AssessmentImpact]:
+    """IMPACT_LISTED changed assessments, oldest first, with their reports."""
+    listed: list[tuple[Any, AssessmentImpact]] = []
+    start = 0
+    for identity, size in segments:
+        indices = (np.flatnonzero(changed[start : start + size])[:IMPACT_LISTED] + start).tolist()
+        if indices and isinstance(identity, list):  # scored in full: the reports, in order
+            rows = [(identity[index - start], index) for index in indices]
+        elif indices:
+            # Re-tallied from masks: one mask, one verdict, so every report that holds the
+            # mask of a changed row changes the same way.
+            queryset, stored = identity
+            by_mask = {bytes(stored[index - start]): index for index in indices}
+            reports = (
+                queryset.filter(matched_rules__in=list(by_mask))
+                .only("pk", "title", "created_at", "assessment_id", "matched_rules")
+                .order_by("created_at", "pk")[:IMPACT_LISTED]
+            )
+            rows = [(report, by_mask[bytes(report.matched_rules)]) for report in reports]
+        else:
+            rows = []
+        start += size
+        listed.extend(
+            (
+                (report.created_at, str(report.pk)),
+                AssessmentImpact(report, _verdict(before, index), _verdict(after, index)),
+            )
+            for report, index in rows
+        )
+    listed.sort(key=lambda pair: pair[0])
+    return [impact for _, impact in listed[:IMPACT_LISTED]]
 
 
 @dataclass(frozen=True)

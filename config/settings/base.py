@@ -1,6 +1,7 @@
 """Settings shared by every environment; each value can be set from the environment."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -231,14 +232,33 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
     "unacked_restore_throttle": 1 if CELERY_VISIBILITY_TIMEOUT < 600 else 10,
 }
+# Queueing must fail fast, with a clear page, when Redis does not answer (no retry loop).
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 3, "socket_timeout": 10})
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+# Demo runs have a queue of their own: demo workers (`celery -A config worker -Q demos
+# -c 1`, one per machine, so runs never measure each other) consume only it.
+DEMO_RUN_QUEUE = os.environ.get("DEMO_RUN_QUEUE", "demos")
+CELERY_TASK_ROUTES = {"*.execute_demo_run": {"queue": DEMO_RUN_QUEUE}}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Celery beat sweeps stuck demo runs (`make run` embeds one in its worker); the pages
-# and `manage.py demo_sweep` sweep too.
-CELERY_BEAT_SCHEDULE = {
-    "sweep-demo-runs": {"task": "advisor.tasks.sweep_demo_runs", "schedule": 60.0},
-}
+# Every demo worker sweeps stuck runs when it starts and then every so many seconds
+# (advisor/demoruns/worker.py); pages that see a stuck run and `manage.py demo_sweep` too.
+DEMO_RUN_SWEEP_INTERVAL = env_int("DEMO_RUN_SWEEP_INTERVAL", 30)
+# A queued run whose message the broker no longer holds after this long (Redis restarted
+# empty) is sent again, once; lost again, it fails with the reason.
+DEMO_RUN_RESEND_AFTER = env_int("DEMO_RUN_RESEND_AFTER", 30)
+# Each run measures in its own folder under this root, on the machine of its worker; the
+# sweep there removes the folders of runs that no longer run (a killed worker's).
+DEMO_RUN_WORK_ROOT = os.environ.get(
+    "DEMO_RUN_WORK_ROOT", str(Path(tempfile.gettempdir()) / "advisor-demo-runs")
+)
 
 # Demo runs (issue 6). A run plans at most 30 s per side; the slowest scenario with its
 # largest parameters (clustering, 6 nodes at the lowest probe rate) needs a few minutes.
@@ -266,6 +286,12 @@ if not DEMO_RUN_SOFT_TIME_LIMIT < DEMO_RUN_TIME_LIMIT < CELERY_VISIBILITY_TIMEOU
         f"{DEMO_RUN_SOFT_TIME_LIMIT} < {DEMO_RUN_TIME_LIMIT} < {CELERY_VISIBILITY_TIMEOUT}"
     )
 
+
+# Shared report pages are rendered once per report and ruleset version and kept in the
+# "default" cache (per process here; production uses Redis). APP_RELEASE, set per deploy,
+# starts afresh.
+SHARED_REPORT_CACHE_SECONDS = env_int("SHARED_REPORT_CACHE_SECONDS", 60 * 60)
+APP_RELEASE = os.environ.get("APP_RELEASE", "")
 
 # Every line goes through one handler whose filter replaces share tokens by their hint
 # (Django logs "Not Found: /s/<token>/" for a revoked link). Django's own loggers are

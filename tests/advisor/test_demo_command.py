@@ -111,5 +111,5 @@ def test_demo_sweep_reports_how_many_runs_it_marked_failed(published_ruleset):
 
     call_command("demo_sweep", stdout=stdout)
 
-    assert stdout.getvalue().strip() == "Marked 1 stuck demo run as failed."
+    assert stdout.getvalue().strip() == "Marked 1 stuck demo run as failed or sent again."
     assert DemoRun.objects.get().status == DemoRun.Status.FAILED

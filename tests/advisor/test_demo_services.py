@@ -8,6 +8,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from advisor.demoruns import services as demo_services
 from advisor.demoruns.services import (
@@ -21,6 +22,7 @@ from advisor.demoruns.services import (
     TOO_MANY_RUNS,
     TOO_MANY_RUNS_FROM_ADDRESS,
     ExecuteOutcome,
+    QueueUnavailable,
     demo_run_cancel,
     demo_run_enqueue,
     demo_run_execute,
@@ -81,12 +83,15 @@ def test_enqueue_creates_a_queued_run_and_queues_its_task_after_commit(
     delay.assert_called_once_with(str(run.pk))
 
 
-def test_the_task_is_queued_only_when_the_transaction_commits(
-    assessment, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks() as callbacks:
+def test_when_the_broker_cannot_be_reached_nothing_is_queued_and_it_says_so(assessment):
+    unreachable = BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    with (
+        mock.patch("advisor.demoruns.services.queue_execution", side_effect=unreachable),
+        pytest.raises(QueueUnavailable, match="cannot be reached right now"),
+    ):
         demo_run_enqueue(assessment=assessment, scenario="replay", parameters={}, owner_session="s")
-    assert len(callbacks) == 1  # queued on commit, not before
+
+    assert not DemoRun.objects.exists()  # sent inside the transaction: rolled back with it
 
 
 def test_a_parameter_out_of_bounds_is_refused_naming_the_field_and_its_bounds(assessment):
@@ -295,7 +300,7 @@ def test_progress_and_heartbeat_are_written_while_the_scenario_runs(assessment, 
     run = make_run(assessment)
     seen = {}
 
-    def scenario(name, parameters, *, engine, progress, should_cancel):
+    def scenario(name, parameters, *, engine, workdir, progress, should_cancel):
         progress(0.5, "measuring the log side")
         seen["row"] = DemoRun.objects.values("progress", "progress_message", "heartbeat_at").get(
             pk=run.pk
@@ -314,7 +319,7 @@ def test_cancelling_a_running_run_stops_its_scenario(assessment, monkeypatch):
     monkeypatch.setattr(demo_services, "BEAT_SECONDS", 0)
     run = make_run(assessment)
 
-    def scenario(name, parameters, *, engine, progress, should_cancel):
+    def scenario(name, parameters, *, engine, workdir, progress, should_cancel):
         assert demo_run_cancel(run=DemoRun.objects.get(pk=run.pk))  # the user, meanwhile
         if should_cancel():
             raise Cancelled("the run was cancelled")
@@ -332,7 +337,7 @@ def test_cancelling_a_running_run_stops_its_scenario(assessment, monkeypatch):
 def test_an_attempt_that_was_taken_over_does_not_write_its_result(assessment):
     run = make_run(assessment)
 
-    def scenario(name, parameters, *, engine, progress, should_cancel):
+    def scenario(name, parameters, *, engine, workdir, progress, should_cancel):
         # Meanwhile another worker judged this one dead and took the run over.
         DemoRun.objects.filter(pk=run.pk).update(attempts=2)
         return fake_metrics()
@@ -435,7 +440,7 @@ def test_a_swept_run_stops_its_worker_if_that_worker_was_only_slow(assessment, m
     monkeypatch.setattr(demo_services, "BEAT_SECONDS", 0)
     run = make_run(assessment)
 
-    def scenario(name, parameters, *, engine, progress, should_cancel):
+    def scenario(name, parameters, *, engine, workdir, progress, should_cancel):
         DemoRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(days=1))
         demo_run_sweep()
         if should_cancel():

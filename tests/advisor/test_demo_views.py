@@ -8,6 +8,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from advisor.demoruns.forms import CHOOSE_ONE
 from advisor.demoruns.presentation import demo_runs_export, demo_section_context, run_charts
@@ -15,6 +16,7 @@ from advisor.demoruns.services import (
     FAILED_WORKER_LOST,
     LIMIT_RETRY_AFTER,
     QUEUE_FULL,
+    QUEUE_UNAVAILABLE,
     TOO_MANY_CHOSEN,
     TOO_MANY_RUNS,
 )
@@ -485,3 +487,19 @@ def test_a_durability_run_whose_broker_kept_up_says_why_the_rates_look_alike(
     page = client.get(run_url(run)).content.decode()
 
     assert "The broker side kept up with the target rate of 1,000 msgs/s here" in page
+
+
+def test_queueing_while_the_queue_is_down_answers_503_saying_so_and_queues_nothing(client, owned):
+    assessment, report = owned
+    refused = BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with mock.patch("advisor.demoruns.services.queue_execution", side_effect=refused):
+        page = client.post(queue_url(report), {"replay-chosen": "on"})
+        section = client.post(
+            queue_url(report), {"replay-chosen": "on"}, headers={"HX-Request": "true"}
+        )
+
+    for response in (page, section):
+        assert response.status_code == 503
+        assert QUEUE_UNAVAILABLE in response.content.decode()
+    assert not assessment.demo_runs.exists()

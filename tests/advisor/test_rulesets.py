@@ -206,15 +206,12 @@ def test_doubling_every_weight_changes_no_verdict_and_no_score(draft, admin_user
         rule.weight *= 2
         rule.save()
 
-    impact = ruleset_impact(
-        draft=doubled, assessments=Assessment.objects.submitted().order_by("submitted_at")
-    )
+    impact = ruleset_impact(draft=doubled, reports=Report.objects.latest_per_assessment())
 
-    assert len(impact.assessments) == len(load_personas())
-    assert impact.changed == []
-    for row in impact.assessments:
-        assert row.after.scores == row.before.scores
-        assert row.after.recommendation == row.before.recommendation
+    count = len(load_personas())
+    assert (impact.total, impact.changed_count, impact.changed) == (count, 0, ())
+    assert impact.shifts == ((0.0, count, 0),)  # no score moved
+    assert all(before == after for before, after, _ in impact.transitions)
 
 
 # -- impact ---------------------------------------------------------------------------
@@ -226,14 +223,12 @@ def test_the_impact_lists_the_submitted_assessments_whose_verdict_would_change(d
     Assessment.objects.create(title="Unfinished", answers={"data_role": "events"})
     set_weight(draft, "replay-forever", "0")
 
-    impact = ruleset_impact(
-        draft=draft, assessments=Assessment.objects.submitted().order_by("submitted_at")
-    )
+    impact = ruleset_impact(draft=draft, reports=Report.objects.latest_per_assessment())
 
     assert impact.baseline.version == "v1"
-    assert [row.assessment.title for row in impact.assessments] == ["Ledger", "Orders"]
+    assert (impact.total, impact.changed_count) == (2, 1)
     (changed,) = impact.changed
-    assert changed.assessment == ledger
+    assert changed.report.assessment_id == ledger.pk and changed.report.title == "Ledger"
     assert (changed.before.recommendation, changed.after.recommendation) == ("hybrid", "artemis")
     assert changed.after.scores["kafka"] < changed.before.scores["kafka"]
     assert changed.kafka_shift < 0

@@ -1,7 +1,7 @@
-"""`python manage.py demo_sweep`: mark demo runs stuck past their limits as failed.
+"""`python manage.py demo_sweep`: fail demo runs stuck past their limits, re-send lost ones.
 
-Celery beat runs the same sweep every minute where beat runs; `make run` has none, so
-cron this, or rely on the pages, which sweep when a run they show looks stuck.
+Every demo worker runs the same sweep when it starts and every DEMO_RUN_SWEEP_INTERVAL
+seconds, and pages sweep when a run they show looks stuck: this is for when no worker runs.
 """
 
 from django.core.management.base import BaseCommand
@@ -14,4 +14,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         swept = demo_run_sweep()
-        self.stdout.write(f"Marked {swept} stuck demo run{'s' if swept != 1 else ''} as failed.")
+        self.stdout.write(
+            f"Marked {swept} stuck demo run{'s' if swept != 1 else ''} as failed or sent again."
+        )

@@ -7,9 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -94,10 +92,8 @@ class Command(BaseCommand):
                         "--quiet",  # no banner
                         "worker",
                         "--loglevel=WARNING",
+                        f"--queues={settings.DEMO_RUN_QUEUE}",
                         f"--concurrency={options['concurrency']}",
-                        # An embedded beat sweeps runs whose worker died (CELERY_BEAT_SCHEDULE).
-                        "--beat",
-                        f"--schedule={Path(tempfile.gettempdir()) / 'advisor-celerybeat'}",
                     ],
                     cwd=BASE_DIR,
                     env=quiet,
@@ -125,7 +121,7 @@ class Command(BaseCommand):
             "",
             f"  web server   Django's development server on {address} (reloads when code changes)",
             f"  worker       Celery, {workers} process{plural}, runs the demos;"
-            " its beat sweeps stuck runs every minute (logs warnings and errors only)",
+            " it sweeps stuck runs itself (logs warnings and errors only)",
             redis_line,
             f"  admin        http://{address}/admin/ (rule weights, rulesets)",
         ]
