@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from advisor.engine.rules import Rulebook
-from advisor.engine.scoring import matching_rules
+from advisor.engine.rules import Rule, Rulebook
+
+
+def matching_rules(answers: Mapping[str, Any], ruleset: Rulebook) -> list[Rule]:
+    """The rules whose condition holds for these answers, whether switched on or off."""
+    return [rule for rule in ruleset.rules if rule.when.evaluate(answers)]
 
 
 def mask_width(ruleset: Rulebook) -> int:

@@ -15,16 +15,15 @@ verdict and scores are then asked of the engine once per distinct tally.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from advisor.engine.rules import Rule, Rulebook
-from advisor.engine.scoring import Tally, rule_group, tally, verdict
+from advisor.engine.scoring import Tally, shares, tally, verdict
 from advisor.engine.sides import OUTCOMES, SIDES
 
-# One row per report: centipoints and decisive flag per side, in SIDES order.
+# One row per report: hundredths of points and decisive flag per side, in SIDES order.
 TALLY_COLUMNS = 2 * len(SIDES)
 assert SIDES == ("artemis", "kafka"), "outcomes() packs the two sides in this order"
 
@@ -33,16 +32,32 @@ def _same_condition(one: Rule, other: Rule) -> bool:
     return one.when.to_data() == other.when.to_data()
 
 
+def rule_group(rule: Rule) -> str:
+    """The fact a rule expresses: the engine counts each group once (its strongest fired
+    rule), so tallies of different groups add up, and a group is never split here."""
+    return rule.group or rule.id
+
+
 def tally_row(counted: Tally) -> tuple[int, ...]:
-    return (*(counted.centipoints[s] for s in SIDES), *(int(counted.decisive[s]) for s in SIDES))
+    """A tally as integers: points per side in hundredths (a weight has at most two
+    decimals and points are whole, so this is exact), then whether each side holds a
+    decisive need."""
+    return (
+        *(round(counted.raw[side] * 100) for side in SIDES),
+        *(int(bool(counted.decisive[side])) for side in SIDES),
+    )
 
 
-def row_tally(row: Iterable[int]) -> Tally:
-    values = [int(value) for value in row]
-    count = len(SIDES)
+def row_tally(artemis: int, kafka: int, artemis_decisive: bool, kafka_decisive: bool) -> Tally:
+    """The engine's Tally back from a row: what its verdict and shares read."""
     return Tally(
-        dict(zip(SIDES, values[:count], strict=True)),
-        {side: bool(flag) for side, flag in zip(SIDES, values[count:], strict=True)},
+        raw={"artemis": artemis / 100, "kafka": kafka / 100},
+        decisive={
+            "artemis": ["held"] if artemis_decisive else [],
+            "kafka": ["held"] if kafka_decisive else [],
+        },
+        counted={},
+        explained_by={},
     )
 
 
@@ -128,22 +143,19 @@ class Outcomes:
         return OUTCOMES[self.codes[index]]
 
 
-def outcomes(rows: np.ndarray) -> Outcomes:
+def outcomes(rows: np.ndarray, *, close_call_margin: float) -> Outcomes:
     """The engine's verdict and scores for each tally row, asked once per distinct row."""
     if rows.shape[0] == 0:
         return Outcomes(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
-    # One int64 per row (centipoints stay far below 2**28), so rows compare as numbers.
+    # One int64 per row (hundredths of points stay far below 2**28), so rows compare fast.
     artemis, kafka, artemis_decisive, kafka_decisive = (rows[:, column] for column in range(4))
     keys = (artemis << 30) | (kafka << 2) | (artemis_decisive << 1) | kafka_decisive
     distinct, inverse = np.unique(keys, return_inverse=True)
     codes, kafka_scores, artemis_scores = [], [], []
     for key in distinct.tolist():
-        counted = Tally(
-            {"artemis": key >> 30, "kafka": key >> 2 & (1 << 28) - 1},
-            {"artemis": bool(key & 2), "kafka": bool(key & 1)},
-        )
-        scores = counted.scores()
-        codes.append(OUTCOMES.index(verdict(counted)))
+        counted = row_tally(key >> 30, key >> 2 & (1 << 28) - 1, bool(key & 2), bool(key & 1))
+        scores = shares(counted.raw)
+        codes.append(OUTCOMES.index(verdict(counted, close_call_margin)))
         kafka_scores.append(scores["kafka"])
         artemis_scores.append(scores["artemis"])
     inverse = inverse.reshape(-1)

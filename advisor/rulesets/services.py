@@ -418,8 +418,8 @@ def ruleset_impact(*, draft: RuleSet, reports) -> RulesetImpact:
                 np.array(after_rows, dtype=np.int64),
             )
 
-    before = outcomes(tallies.stacked(tallies.before))
-    after = outcomes(tallies.stacked(tallies.after))
+    before = outcomes(tallies.stacked(tallies.before), close_call_margin=baseline.close_call_margin)
+    after = outcomes(tallies.stacked(tallies.after), close_call_margin=draft.close_call_margin)
     changed = before.codes != after.codes
     pairs, pair_counts = np.unique(before.codes * len(OUTCOMES) + after.codes, return_counts=True)
     shift = np.round(after.kafka_scores - before.kafka_scores, 1)
@@ -469,7 +469,7 @@ def _first_changed(segments, before, after, changed) -> list[AssessmentImpact]:
             by_mask = {bytes(stored[index - start]): index for index in indices}
             reports = (
                 queryset.filter(matched_rules__in=list(by_mask))
-                .only("pk", "title", "created_at", "assessment_id", "matched_rules")
+                .only("pk", "title", "answers", "created_at", "assessment_id", "matched_rules")
                 .order_by("created_at", "pk")[:IMPACT_LISTED]
             )
             rows = [(report, by_mask[bytes(report.matched_rules)]) for report in reports]

@@ -1,4 +1,4 @@
-"""Fill the rule firings of reports made before they were stored (see 0005).
+"""Fill the rule firings of reports made before they were stored (see 0006).
 
 Each report's answers are evaluated against the conditions of its own ruleset's rules, in
 that ruleset's order (position, then id), as ``advisor.engine.firings.firing_mask`` does.
@@ -37,6 +37,6 @@ def fill_matched_rules(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("advisor", "0005_report_matched_rules_demo_run_sends")]
+    dependencies = [("advisor", "0006_report_matched_rules_demo_run_sends")]
 
     operations = [migrations.RunPython(fill_matched_rules, migrations.RunPython.noop)]

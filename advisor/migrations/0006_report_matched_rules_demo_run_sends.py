@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('advisor', '0004_demo_run_heartbeat'),
+        ('advisor', '0005_rule_group_and_refuted_by'),
         ('questionnaire', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
