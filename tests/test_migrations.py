@@ -59,7 +59,7 @@ def test_a_database_from_before_the_parts_upgrades_and_reads_back():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0005_hashes_the_session_keys_already_stored():
+def test_migration_0008_hashes_the_session_keys_already_stored():
     executor = MigrationExecutor(connection)
     executor.migrate([("advisor", "0004_demo_run_heartbeat")])
     old = executor.loader.project_state([("advisor", "0004_demo_run_heartbeat")]).apps
@@ -84,8 +84,8 @@ def test_migration_0005_hashes_the_session_keys_already_stored():
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate([("advisor", "0005_owner_fingerprints")])
-    new = executor.loader.project_state([("advisor", "0005_owner_fingerprints")]).apps
+    executor.migrate([("advisor", "0008_owner_fingerprints")])
+    new = executor.loader.project_state([("advisor", "0008_owner_fingerprints")]).apps
     assert new.get_model("advisor", "Report").objects.get(pk=report.pk).owner_session == (
         fingerprint(raw)
     )

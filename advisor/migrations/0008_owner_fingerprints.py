@@ -33,7 +33,7 @@ def hash_session_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("advisor", "0004_demo_run_heartbeat"),
+        ("advisor", "0007_fill_report_matched_rules"),
     ]
 
     operations = [
