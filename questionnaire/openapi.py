@@ -63,7 +63,7 @@ def question_schema(question: Question) -> dict[str, Any]:
 def answers_schema(bank: QuestionBank) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     for question in bank.questions:
-        if question.shown_when is not None:
+        if question.shown_when is not None and not question.optional:
             rules.append(
                 {"if": condition_schema(question.shown_when), "then": {"required": [question.id]}}
             )
@@ -84,7 +84,8 @@ def answers_schema(bank: QuestionBank) -> dict[str, Any]:
             "answer to a question that is not asked for the other answers is dropped."
         ),
         "properties": {question.id: question_schema(question) for question in bank.questions},
-        "required": [q.id for q in bank.questions if q.shown_when is None],
+        # An optional question (added after the contract) may be left out: its default counts.
+        "required": [q.id for q in bank.questions if q.shown_when is None and not q.optional],
         "additionalProperties": False,
         "allOf": rules,
     }

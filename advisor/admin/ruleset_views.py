@@ -16,11 +16,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from advisor.engine.answers import validate_answers
+from advisor.engine.answers import AnswersError, validate_answers
 from advisor.engine.bank import default_bank
 from advisor.engine.datafiles import DataFileError
 from advisor.engine.describe import describe_weight_flip
-from advisor.engine.scoring import weight_flips
+from advisor.engine.scoring import score, weight_flips
 from advisor.engine.sides import OUTCOME_NAMES
 from advisor.reports.models import Report
 from advisor.rulesets import services as rulesets
@@ -113,7 +113,8 @@ def impact_view(request: HttpRequest, model_admin: RuleSetAdmin, object_id: str)
         else:
             model_admin.message_user(request, DRAFT_PUBLISHED.format(version=draft.version))
             return redirect("admin:advisor_ruleset_changelist")
-    impact = rulesets.ruleset_impact(draft=draft, reports=Report.objects.latest_per_assessment())
+    reports = Report.objects.latest_per_assessment()
+    impact = rulesets.ruleset_impact(draft=draft, reports=reports)
     context = {
         **page_context(request, model_admin),
         "original": draft,
@@ -121,7 +122,7 @@ def impact_view(request: HttpRequest, model_admin: RuleSetAdmin, object_id: str)
         "impact": impact,
         "errors": publish_errors or rulesets.ruleset_errors(ruleset=draft),
         "chart": impact_chart(impact),
-        "weight_flips": impact_weight_flips(impact),
+        "weight_flips": impact_weight_flips(impact, reports),
         "outcome_names": OUTCOME_NAMES,
         "can_publish": model_admin.has_change_permission(request, draft),
     }
@@ -178,28 +179,37 @@ def import_view(request: HttpRequest, model_admin: RuleSetAdmin) -> HttpResponse
     return TemplateResponse(request, "admin/advisor/ruleset/import.html", context)
 
 
-WEIGHT_FLIP_ASSESSMENTS = 50  # the impact page lists weight flips for this many at most
+# The impact page lists weight flips for this many assessments at most (each costs a few
+# milliseconds of re-scoring): those whose verdict changes first, then the newest others.
+WEIGHT_FLIP_ASSESSMENTS = 20
 WEIGHT_FLIPS_EACH = 3
 
 
-def impact_weight_flips(impact: rulesets.RulesetImpact) -> list[dict]:
-    """For the listed assessments whose verdict changes, the single weights of the draft
-    nearest to changing it again.
+def impact_weight_flips(impact: rulesets.RulesetImpact, reports) -> list[dict]:
+    """For the assessments whose verdict changes, then the newest of the others (``reports``),
+    the single weights of the draft nearest to changing their verdict.
 
     Only administrators can act on a weight, so only they see these (the architects'
     report lists the answers that would change their verdict).
     """
     engine_rules = impact.draft.to_engine()
     bank = default_bank()
+    changed = [row.report for row in impact.changed[:WEIGHT_FLIP_ASSESSMENTS]]
+    room = WEIGHT_FLIP_ASSESSMENTS - len(changed)
+    others = reports.exclude(pk__in=[report.pk for report in changed]).order_by("-created_at")
     rows = []
-    for row in impact.changed[:WEIGHT_FLIP_ASSESSMENTS]:
-        answers = validate_answers(row.report.answers, bank, fill_defaults=True)
-        flips = weight_flips(answers, engine_rules, row.after.recommendation)
+    for report in [*changed, *(others[:room] if room > 0 else [])]:
+        try:
+            answers = validate_answers(report.answers, bank, fill_defaults=True)
+        except AnswersError:
+            continue  # counted apart on the page as unscorable
+        recommendation = score(answers, engine_rules).recommendation
+        flips = weight_flips(answers, engine_rules, recommendation)
         if flips:
             rows.append(
                 {
-                    "assessment": row.report,
-                    "recommendation": row.after.recommendation,
+                    "assessment": report,
+                    "recommendation": recommendation,
                     "flips": [describe_weight_flip(flip) for flip in flips[:WEIGHT_FLIPS_EACH]],
                 }
             )
