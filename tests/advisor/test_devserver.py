@@ -47,3 +47,15 @@ def test_the_request_log_leaves_out_successful_polls_of_a_demo_run():
     assert quiet.filter(record(f'"GET {RUN} HTTP/1.1" 500 120', 500))
     assert quiet.filter(record(f'"POST {RUN}cancel/ HTTP/1.1" 302 0', 302))
     assert quiet.filter(record('"GET / HTTP/1.1" 200 5120', 200))
+
+
+def test_our_500_page_renders_without_a_request_or_database(settings):
+    from django.test import RequestFactory
+    from django.views.defaults import server_error
+
+    settings.DEBUG = False
+    # As Django's handler calls it: the template gets no context and no context processors.
+    response = server_error(RequestFactory().get("/"))
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in page and "/static/css/app.css" in page
