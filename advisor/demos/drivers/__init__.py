@@ -108,7 +108,13 @@ class EmbeddedEngine:
         }
 
 
-ENGINES: dict[str, Engine] = {"embedded": EmbeddedEngine()}
+def _live() -> Engine:
+    from advisor.demos.drivers.live import LiveDriver
+
+    return LiveDriver()
+
+
+ENGINES: dict[str, Engine] = {"embedded": EmbeddedEngine(), "live": _live()}
 
 
 def get_engine(name: str) -> Engine:
