@@ -108,7 +108,9 @@ def java_and_maven() -> str | None:
     """None when both java and mvn are on PATH, else a sentence saying which is missing."""
     missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
     if missing:
-        return f"{' and '.join(missing)} not found on PATH (the live brokers need Java 17+ and Maven)"
+        return (
+            f"{' and '.join(missing)} not found on PATH (the live brokers need Java 17+ and Maven)"
+        )
     return None
 
 
@@ -194,9 +196,7 @@ logger.request.level = WARN
 
 
 def kafka_node_properties(index: int, data_dir: Path) -> str:
-    voters = ",".join(
-        f"{i + 1}@{HOST}:{port}" for i, port in enumerate(KAFKA_CONTROLLER_PORTS)
-    )
+    voters = ",".join(f"{i + 1}@{HOST}:{port}" for i, port in enumerate(KAFKA_CONTROLLER_PORTS))
     settings = {
         "process.roles": "broker,controller",
         "node.id": index + 1,
@@ -596,7 +596,11 @@ def amqp_round_trip(url: str, user: str, password: str, *, timeout: float = 20.0
     token = secrets.token_hex(8)
     try:
         connection = BlockingConnection(
-            url, timeout=timeout, user=user, password=password, sasl_enabled=True,
+            url,
+            timeout=timeout,
+            user=user,
+            password=password,
+            sasl_enabled=True,
             allowed_mechs="PLAIN",
         )
     except Exception as error:  # proton raises several unrelated types
@@ -752,7 +756,9 @@ def start(clusters: tuple[str, ...] = CLUSTERS) -> dict:
         check_kafka(nodes, deadline=began + START_TIMEOUT_S)
         state["kafka"]["startup_s"] = round(time.monotonic() - began, 1)
         write_state(state)
-        print(f"Kafka {KAFKA_VERSION} ready at {kafka_bootstrap()} in {state['kafka']['startup_s']} s")
+        print(
+            f"Kafka {KAFKA_VERSION} ready at {kafka_bootstrap()} in {state['kafka']['startup_s']} s"
+        )
     if "artemis" in clusters:
         began = time.monotonic()
         password = secrets.token_urlsafe(12)

@@ -10,6 +10,7 @@ is on by default), so the time to the ``accepted`` disposition is the durable ac
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from advisor.demos.metrics import FixedRateSchedule
 ID_PROPERTY = "advisor_id"
 SENT_PROPERTY = "advisor_sent_ns"
 DUPLICATE_ID = "_AMQ_DUPL_ID"
+# proton logs every connect at INFO; the run's own messages say what matters.
+logging.getLogger("proton").setLevel(logging.WARNING)
 
 
 @dataclass
@@ -129,6 +132,7 @@ def kafka_produce(
         else:
             log.failed[ident] = str(error)
 
+    _await_leaders(producer, target, topic)
     schedule = FixedRateSchedule(target_rate)
     deadline = schedule.start + time_limit_s
     for index in range(messages):
@@ -161,6 +165,22 @@ def kafka_produce(
     if remaining:
         log.errors.append(f"{remaining} messages still unacknowledged at the time limit")
     return log
+
+
+def _await_leaders(client, target: Target, topic: str, timeout_s: float = 30.0) -> None:
+    """Let the client learn the topic's leaders before timing starts (no first-send stall)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        metadata = client.list_topics(topic, timeout=CONNECT_TIMEOUT_S).topics.get(topic)
+        if (
+            metadata is not None
+            and metadata.error is None
+            and metadata.partitions
+            and all(p.leader >= 0 for p in metadata.partitions.values())
+        ):
+            return
+        time.sleep(0.2)
+    raise EngineError(f"target {target.describe()}: no leader for {topic} within {timeout_s} s")
 
 
 def kafka_read_all(
@@ -494,11 +514,27 @@ class AmqpConsumer:
 
 
 def amqp_drain(
-    target: Target, url: str, address: str, *, idle_s: float = 2.0, time_limit_s: float = 60.0
+    target: Target,
+    url: str,
+    address: str,
+    *,
+    idle_s: float = 2.0,
+    time_limit_s: float = 60.0,
+    expected: int | None = None,
 ) -> ReceiveLog:
-    """Everything a queue still holds, read until it stays quiet for ``idle_s``."""
+    """What a queue still holds, read until ``expected`` came or it stayed quiet ``idle_s``.
+
+    A broker that has just restarted may pause for seconds while it loads its journal on a
+    busy machine: callers reading after a restart pass a generous ``idle_s``.
+    """
     consumer = AmqpConsumer(
-        target, url, address, prefetch=500, idle_s=idle_s, time_limit_s=time_limit_s
+        target,
+        url,
+        address,
+        prefetch=500,
+        idle_s=idle_s,
+        time_limit_s=time_limit_s,
+        expected=expected,
     )
     return consumer.run()
 

@@ -88,7 +88,7 @@ def _kafka_side(target: Target, topic: str, acks: str, parameters: dict, kill_at
     config = {
         "acks": acks,
         "enable.idempotence": acks == "all",
-        "linger.ms": 1,
+        "linger.ms": 5,
         "message.timeout.ms": 30000,
         "retries": 2147483647 if acks == "all" else 2,
     }
@@ -108,7 +108,7 @@ def _kafka_side(target: Target, topic: str, acks: str, parameters: dict, kill_at
         context.progress(0.6, f"restarting {killer.killed}")
         restart_s = brokers.restart_node(killer.killed)
     context.progress(0.8, "reading back what is stored")
-    stored = kafka_read_all(target, topic, expected=len(log.acked))
+    stored = kafka_read_all(target, topic, expected=len(log.sent), idle_s=10)
     kafka_delete_topics(target, [topic])
     return log, set(stored.ids), killer, restart_s
 
@@ -135,7 +135,7 @@ def _artemis_side(target: Target, queue: str, durable: bool, parameters: dict, k
         context.progress(0.6, f"restarting {killer.killed}")
         restart_s = brokers.restart_node(killer.killed)
     context.progress(0.8, "draining what is stored")
-    stored = amqp_drain(target, url, queue)
+    stored = amqp_drain(target, url, queue, idle_s=10, expected=len(log.sent))
     return log, set(stored.ids), killer, restart_s
 
 

@@ -37,7 +37,9 @@ def send_side_metrics(
     if target_rate <= 0:
         send_delay.record(0)
     ack_times = sorted(log.acked.values())
-    first = log.acked[measured[0]] if measured else 0.0
+    # From the first measured send to the last ack: acks that arrive in one batch (Kafka
+    # batches) would otherwise make the window tiny and the rate absurd.
+    first = log.sent[measured[0]] if measured else 0.0
     last = ack_times[-1] if ack_times else 0.0
     start = min(log.sent.values()) if log.sent else 0.0
     meaning = {
@@ -45,7 +47,7 @@ def send_side_metrics(
         "during the sends; what survived was read back afterwards",
         "backlog": "messages sent but not yet acknowledged",
     }
-    consume_rate = rate(len(measured) - 1, last - first)
+    consume_rate = rate(len(measured), last - first)
     if received is not None and received.ids:
         end_to_end = received_latency(received)
         consume_rate = rate(len(received.ids), received.received[-1] - received.received[0])
@@ -53,7 +55,7 @@ def send_side_metrics(
     metrics = side_metrics(
         label=label,
         model=model,
-        publish_rate=rate(len(measured) - 1, last - first),
+        publish_rate=rate(len(measured), last - first),
         consume_rate=consume_rate,
         publish_latency=publish_latency,
         end_to_end_latency=end_to_end or publish_latency,
