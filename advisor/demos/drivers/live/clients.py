@@ -474,6 +474,12 @@ class AmqpConsumer:
                 consumer.ready.set()
 
             def on_message(self, event):
+                if self.closed or (
+                    consumer.expected is not None and len(consumer.log.ids) >= consumer.expected
+                ):
+                    # Prefetched beyond what was asked for: hand it back to the queue.
+                    self.release(event.delivery, delivered=False)
+                    return
                 if consumer.processing_s:
                     time.sleep(consumer.processing_s)
                 properties = event.message.properties or {}

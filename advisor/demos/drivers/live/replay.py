@@ -13,6 +13,7 @@ Sources: Artemis "Address Model" (anycast queues); Kafka consumer config
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -102,10 +103,8 @@ def _share_group(target: Target, topic: str, group: str, members: int, messages:
         while sum(reads) < messages and time.monotonic() < deadline:
             got = False
             for index, consumer in enumerate(consumers):
-                batch = consumer.poll(0.2) or []
-                if not isinstance(batch, list):
-                    batch = [batch]
-                for message in batch:
+                batch = consumer.poll(0.2)
+                for message in [] if batch is None else list(batch):
                     if message is not None and message.error() is None:
                         reads[index] += 1
                         got = True
@@ -118,10 +117,8 @@ def _share_group(target: Target, topic: str, group: str, members: int, messages:
         return {"supported": False, "reason": str(error)}
     finally:
         for consumer in consumers:
-            try:
+            with contextlib.suppress(Exception):  # closing must not hide the result
                 consumer.close()
-            except Exception:  # noqa: BLE001 - closing must not hide the result
-                pass
 
 
 def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
@@ -210,10 +207,10 @@ def _summary(findings: dict, messages: int) -> str:
         if share.get("supported")
         else f"; share groups were not available ({share.get('reason', 'unknown')})"
     )
+    artemis_reads = ", ".join(f"{r:,}" for r in findings["broker"]["late_consumer_reads"])
+    kafka_reads = ", ".join(f"{r:,}" for r in findings["log"]["late_consumer_reads"])
     return (
         f"After the first consumer read {findings['first_consumer_reads']:,} of {messages:,}, "
-        f"late consumers on the Artemis queue read "
-        f"{', '.join(f'{r:,}' for r in findings['broker']['late_consumer_reads'])}; late Kafka "
-        f"consumer groups read {', '.join(f'{r:,}' for r in findings['log']['late_consumer_reads'])}"
-        f"{share_text} (T2, T8)."
+        f"late consumers on the Artemis queue read {artemis_reads}; late Kafka consumer groups "
+        f"read {kafka_reads}{share_text} (T2, T8)."
     )
