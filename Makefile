@@ -26,6 +26,7 @@ setup: $(STAMP)
 # The web server at http://$(HOST):$(PORT) with a Celery worker beside it, and a
 # local redis-server when none answers at REDIS_URL. Ctrl-C stops them all.
 run: setup
+	@$(BIN)/python -m advisor.demos.drivers.live.brokers hint
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

@@ -838,13 +838,31 @@ def running(cluster: str) -> bool:
     return bool(nodes) and all(node_pid(node) is not None for node in nodes)
 
 
+def hint() -> str:
+    """One line for `make run`: whether the live demos have their brokers."""
+    up = [cluster for cluster in CLUSTERS if running(cluster)]
+    if len(up) == len(CLUSTERS):
+        state = read_state() or {}
+        return (
+            f"live demos: Kafka {state['kafka']['version']} at {state['kafka']['bootstrap']} "
+            f"and Artemis {state['artemis']['version']} are up (`make brokers-stop` stops them)"
+        )
+    return (
+        "live demos: the Kafka and Artemis brokers are not running; `make brokers` starts "
+        "them (Java 17 and Maven needed), `make brokers-stop` stops them"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["fetch", "start", "stop", "status"])
+    parser.add_argument("command", choices=["fetch", "start", "stop", "status", "hint"])
     parser.add_argument("--only", choices=CLUSTERS, help="one cluster instead of both")
     options = parser.parse_args(argv)
     clusters = (options.only,) if options.only else CLUSTERS
     try:
+        if options.command == "hint":
+            print(hint())
+            return 0
         if options.command == "fetch":
             fetch()
         elif options.command == "start":
