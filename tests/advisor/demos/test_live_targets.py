@@ -13,7 +13,7 @@ import pytest
 
 from advisor.demos.drivers.live import LiveDriver
 from advisor.demos.drivers.live.targets import ARTEMIS, KAFKA, Target
-from advisor.demos.engines import get_engine
+from advisor.demos.drivers import get_engine
 from advisor.demos.errors import EngineError
 from advisor.demos.scenarios import validate_parameters
 
