@@ -54,8 +54,9 @@ test: $(STAMP) lint
 
 # Local Kafka (3 KRaft nodes) and Artemis (3-node cluster + replicated pair) on loopback for
 # the live demos, fetched through Maven into var/brokers. About 1.5 GiB of RAM while up.
-brokers: $(STAMP)
+brokers: setup
 	$(BIN)/python -m advisor.demos.drivers.live.brokers start
+	$(BIN)/python manage.py register_local_brokers
 
 brokers-stop: $(STAMP)
 	$(BIN)/python -m advisor.demos.drivers.live.brokers stop

@@ -103,9 +103,7 @@ def test_every_scenario_names_product_and_version(live_targets, tmp_path):
             )
 
 
-def test_artemis_refusing_credentials_fails_the_run_naming_target_and_cause(
-    live_targets, tmp_path
-):
+def test_artemis_refusing_credentials_fails_the_run_naming_target_and_cause(live_targets, tmp_path):
     from dataclasses import replace
 
     wrong = replace(live_targets["artemis"], name="artemis with a wrong password", password="no")

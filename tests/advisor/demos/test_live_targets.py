@@ -11,9 +11,9 @@ import threading
 
 import pytest
 
+from advisor.demos.drivers import get_engine
 from advisor.demos.drivers.live import LiveDriver
 from advisor.demos.drivers.live.targets import ARTEMIS, KAFKA, Target
-from advisor.demos.drivers import get_engine
 from advisor.demos.errors import EngineError
 from advisor.demos.scenarios import validate_parameters
 
@@ -82,9 +82,7 @@ def test_a_stopped_artemis_target_fails_naming_target_without_its_password(tmp_p
     assert "secret-password" not in str(error.value)
 
 
-def test_a_target_that_accepts_and_never_answers_fails_instead_of_hanging(
-    tmp_path, silent_server
-):
+def test_a_target_that_accepts_and_never_answers_fails_instead_of_hanging(tmp_path, silent_server):
     with pytest.raises(EngineError, match="kafka that is down"):
         run(targets(silent_server, silent_server), tmp_path)
     with pytest.raises(EngineError, match="artemis that is down"):
