@@ -184,6 +184,9 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
         latency_by_leader_node=by_leader,
         leaders={str(p): leader for p, leader in leaders.items()},
     )
+    # One cluster size on live brokers: the "as the cluster grows" chart gets one bar each.
+    broker["throughput_by_nodes"] = [[nodes, broker["consume_rate"]]]
+    log["throughput_by_nodes"] = [[brokers_count, log["consume_rate"]]]
     findings = {
         "artemis_nodes": nodes,
         "kafka_brokers": brokers_count,
