@@ -100,3 +100,21 @@ def test_without_local_brokers_the_live_engine_says_how_to_start_them(tmp_path, 
     monkeypatch.setattr("advisor.demos.drivers.live.targets.local_targets", lambda: {})
     with pytest.raises(EngineError, match="make brokers"):
         get_engine("live").run("replay", validate_parameters("replay", {}), workdir=tmp_path)
+
+
+def test_an_amqp_client_on_a_silent_server_gives_up_instead_of_hanging(silent_server):
+    from advisor.demos.drivers.live.clients import AmqpProducer
+
+    target = targets(silent_server, silent_server)[ARTEMIS]
+    producer = AmqpProducer(
+        target,
+        target.amqp_url(0),
+        "advisor.nowhere",
+        messages=10,
+        payload=b"x",
+        durable=True,
+        target_rate=0,
+        time_limit_s=1,
+    )
+    log = producer.run()  # returns: the close that is never answered is cut short
+    assert log.acked == {}

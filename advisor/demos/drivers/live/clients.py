@@ -23,6 +23,10 @@ from advisor.demos.metrics import FixedRateSchedule
 ID_PROPERTY = "advisor_id"
 SENT_PROPERTY = "advisor_sent_ns"
 DUPLICATE_ID = "_AMQ_DUPL_ID"
+# AMQP heartbeats: a peer silent this long (hung, or not AMQP at all) ends the connection, so
+# a container never waits forever, e.g. for the answer to its close.
+IDLE_TIMEOUT_S = 30.0
+CLOSE_GRACE_S = 5.0  # how long a closed connection may wait for the peer's close
 # proton logs every connect at INFO; the run's own messages say what matters.
 logging.getLogger("proton").setLevel(logging.WARNING)
 
@@ -264,6 +268,13 @@ def QueueCapability():  # noqa: N802 - reads like the LinkOption class it makes
     return _QueueCapability()
 
 
+class _Stopper:
+    """Stops a container whose peer never answered our close (a hung or silent server)."""
+
+    def on_timer_task(self, event) -> None:
+        event.container.stop()
+
+
 def _handler_base():
     from proton.handlers import MessagingHandler
 
@@ -324,7 +335,10 @@ class AmqpProducer:
                 self.schedule = FixedRateSchedule(producer.target_rate)
                 self.deadline = self.schedule.start + producer.time_limit_s
                 self.connection = event.container.connect(
-                    producer.url, reconnect=False, **producer.target.amqp_options()
+                    producer.url,
+                    reconnect=False,
+                    idle_timeout=IDLE_TIMEOUT_S,
+                    **producer.target.amqp_options(),
                 )
                 self.sender = event.container.create_sender(
                     self.connection, producer.address, options=QueueCapability()
@@ -415,6 +429,12 @@ class AmqpProducer:
                 if not self.closed:
                     self.closed = True
                     self.connection.close()
+                    self.stopper = self.container.schedule(CLOSE_GRACE_S, _Stopper())
+
+            def on_connection_closed(self, event):
+                stopper = getattr(self, "stopper", None)
+                if stopper is not None:
+                    stopper.cancel()
 
         Container(Handler()).run()
         return self.log
@@ -460,10 +480,14 @@ class AmqpConsumer:
                 self.closed = False
 
             def on_start(self, event):
+                self.container = event.container
                 self.began = time.monotonic()
                 self.last = self.began
                 self.connection = event.container.connect(
-                    consumer.url, reconnect=False, **consumer.target.amqp_options()
+                    consumer.url,
+                    reconnect=False,
+                    idle_timeout=IDLE_TIMEOUT_S,
+                    **consumer.target.amqp_options(),
                 )
                 event.container.create_receiver(
                     self.connection, consumer.address, options=QueueCapability()
@@ -514,6 +538,12 @@ class AmqpConsumer:
                 if not self.closed:
                     self.closed = True
                     self.connection.close()
+                    self.stopper = self.container.schedule(CLOSE_GRACE_S, _Stopper())
+
+            def on_connection_closed(self, event):
+                stopper = getattr(self, "stopper", None)
+                if stopper is not None:
+                    stopper.cancel()
 
         Container(Handler()).run()
         return self.log
