@@ -3,7 +3,8 @@
 Runs, on the local clusters of `make brokers`, with the same message size and settings:
 
 - Kafka: ``org.apache.kafka.tools.ProducerPerformance`` (the jar behind
-  kafka-producer-perf-test.sh) vs our confluent-kafka producer, acks=all, linger.ms=5,
+  kafka-producer-perf-test.sh) vs our confluent-kafka producer, with the same
+  :data:`KAFKA_SETTINGS` (acks=all, idempotence, linger.ms=5, batch.size 256 KiB),
   to a fresh topic with three replicas and ``min.insync.replicas=2``;
 - Artemis: ``artemis perf producer --protocol AMQP --persistent`` vs our proton producer,
   durable sends to a fresh queue on the first cluster node, 1,000 messages in flight
@@ -32,12 +33,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from advisor.demos.drivers.live import brokers  # noqa: E402
 from advisor.demos.drivers.live.clients import (  # noqa: E402
     AmqpProducer,
+    amqp_drain,
     kafka_create_topic,
     kafka_delete_topics,
     kafka_produce,
 )
 from advisor.demos.drivers.live.targets import local_targets  # noqa: E402
 
+# The same producer settings for both clients. batch.size is set because the defaults differ
+# (Java 16 KiB, librdkafka 1 MB): with five requests in flight per connection (idempotence)
+# the batch size caps a single producer's rate on a slow round trip.
+KAFKA_SETTINGS = {
+    "acks": "all",
+    "linger.ms": 5,
+    "enable.idempotence": "true",
+    "batch.size": 262144,
+    "compression.type": "none",
+}
 RECORDS_PER_SEC = re.compile(r"(\d+) records sent, ([\d.]+) records/sec")
 
 
@@ -59,9 +71,7 @@ def kafka_tool(target, topic: str, messages: int, size: int) -> float:
         "-1",
         "--producer-props",
         f"bootstrap.servers={','.join(target.addresses)}",
-        "acks=all",
-        "linger.ms=5",
-        "enable.idempotence=true",
+        *(f"{key}={value}" for key, value in KAFKA_SETTINGS.items()),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
     matches = RECORDS_PER_SEC.findall(done.stdout)
@@ -78,7 +88,7 @@ def kafka_ours(target, topic: str, messages: int, size: int) -> float:
         messages=messages,
         payload=os.urandom(size),
         target_rate=0,
-        producer_config={"acks": "all", "linger.ms": 5, "enable.idempotence": True},
+        producer_config=dict(KAFKA_SETTINGS),
         time_limit_s=600,
     )
     return len(log.acked) / (time.perf_counter() - began)
@@ -188,6 +198,8 @@ def main() -> int:
         for name, tool in (("tool", artemis_tool), ("ours", artemis_ours)):
             queue = f"fidelity.{name}.{run_id}.{attempt}"
             rate = tool(artemis, queue, messages, size)
+            # Leave nothing behind: a broker full of unread messages pages, then slows down.
+            amqp_drain(artemis, artemis.amqp_url(0), queue, expected=messages, idle_s=5)
             rates[("artemis", name)] = max(rate, rates.get(("artemis", name), 0.0))
             print(f"  artemis {name} round {attempt + 1}: {rate:,.0f} msgs/s")
     for product, label in (
