@@ -18,6 +18,7 @@ def heartbeat_deadline(now: datetime | None = None) -> datetime:
     """A running run whose last heartbeat is older than this has lost its worker."""
     return (now or timezone.now()) - timedelta(seconds=settings.DEMO_RUN_HEARTBEAT_TIMEOUT)
 
+
 # host:port, the host a name or an IPv4 address (IPv6 literals in brackets).
 ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
 BAD_ADDRESS = "'{address}' is not host:port (e.g. kafka-1.example.com:9093)"
