@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('advisor', '0004_demo_run_heartbeat'),
+        ('advisor', '0008_owner_fingerprints'),
     ]
 
     operations = [
