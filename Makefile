@@ -53,7 +53,7 @@ test: $(STAMP) lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $${markers:+-m "$$markers"} $(PYTEST_ARGS)
 
 # Local Kafka (3 KRaft nodes) and Artemis (3-node cluster + replicated pair) on loopback for
-# the live demos, fetched through Maven into var/brokers. About 1.5 GiB of RAM while up.
+# the live demos, fetched through Maven into var/brokers. About 2.7 GiB of RAM while up (8 JVMs).
 brokers: setup
 	$(BIN)/python -m advisor.demos.drivers.live.brokers start
 	$(BIN)/python manage.py register_local_brokers
