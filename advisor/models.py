@@ -3,8 +3,8 @@
 Django finds an app's models through this module; each part owns its own.
 """
 
-from advisor.demoruns.models import DemoRun
+from advisor.demoruns.models import BrokerTarget, DemoRun
 from advisor.reports.models import Report, ShareLink
 from advisor.rulesets.models import Rule, RuleSet
 
-__all__ = ["DemoRun", "Report", "Rule", "RuleSet", "ShareLink"]
+__all__ = ["BrokerTarget", "DemoRun", "Report", "Rule", "RuleSet", "ShareLink"]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from django import forms
 from django.conf import settings
 
+from advisor.demoruns.models import BrokerTarget
 from advisor.demos.scenarios import (
     SCENARIOS,
     Parameter,
@@ -81,14 +82,74 @@ class ScenarioForm(forms.Form):
         return cleaned
 
 
+ENGINES = [
+    ("embedded", "On this machine: both models built on its files, processes and sockets"),
+    ("live", "On the real brokers: Apache Kafka and Apache ActiveMQ Artemis"),
+]
+
+
+class RunsOnForm(forms.Form):
+    """Where the demos run: embedded, or live on targets an administrator registered.
+
+    Targets are chosen from the enabled ones by id; no address can be typed.
+    """
+
+    # Not required: a post without it (the page before live targets existed) runs embedded.
+    engine = forms.ChoiceField(choices=ENGINES, initial="embedded", label="Run on", required=False)
+    kafka_target = forms.ModelChoiceField(
+        queryset=BrokerTarget.objects.none(), required=False, label="Kafka target"
+    )
+    artemis_target = forms.ModelChoiceField(
+        queryset=BrokerTarget.objects.none(), required=False, label="Artemis target"
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "runs-on")
+        super().__init__(*args, **kwargs)
+        enabled = BrokerTarget.objects.enabled()
+        self.fields["kafka_target"].queryset = enabled.for_product("kafka")
+        self.fields["artemis_target"].queryset = enabled.for_product("artemis")
+        self.live_available = (
+            self.fields["kafka_target"].queryset.exists()
+            and self.fields["artemis_target"].queryset.exists()
+        )
+        if not self.live_available:
+            self.fields["engine"].choices = ENGINES[:1]
+        for product in ("kafka", "artemis"):
+            first = self.fields[f"{product}_target"].queryset.first()
+            if first is not None:
+                self.initial.setdefault(f"{product}_target", first.pk)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("engine") == "live":
+            for product, label in (("kafka", "Kafka"), ("artemis", "Artemis")):
+                if cleaned.get(f"{product}_target") is None and f"{product}_target" not in (
+                    self.errors
+                ):
+                    self.add_error(f"{product}_target", f"choose a {label} target")
+        return cleaned
+
+    def options(self) -> dict:
+        """The engine and targets for ``demo_run_enqueue``, after is_valid()."""
+        if self.cleaned_data.get("engine") != "live":
+            return {"engine": "embedded"}
+        return {
+            "engine": "live",
+            "kafka_target": self.cleaned_data["kafka_target"],
+            "artemis_target": self.cleaned_data["artemis_target"],
+        }
+
+
 class DemoQueueForm:
-    """The five scenario forms together, as the page shows them."""
+    """The five scenario forms together, as the page shows them, and where they run."""
 
     def __init__(self, answers: Mapping[str, object], data=None):
         self.forms = []
         for name, scenario in SCENARIOS.items():
             initial = parameters_from_answers(name, answers)
             self.forms.append(ScenarioForm(scenario, data=data, initial=initial))
+        self.runs_on = RunsOnForm(data=data)
         self.non_field_errors: list[str] = []
         self.limit = settings.DEMO_RUNS_PER_SESSION
 
@@ -96,7 +157,7 @@ class DemoQueueForm:
         return iter(self.forms)
 
     def is_valid(self) -> bool:
-        valid = all(form.is_valid() for form in self.forms)
+        valid = all([form.is_valid() for form in self.forms] + [self.runs_on.is_valid()])
         if valid and not self.chosen():
             self.non_field_errors.append(CHOOSE_ONE)
         return valid and not self.non_field_errors
@@ -110,6 +171,9 @@ class DemoQueueForm:
         ]
 
     def add_error(self, message: str, scenario: str | None = None, field: str | None = None):
+        if field in self.runs_on.fields:
+            self.runs_on.add_error(field, message)
+            return
         form = next((f for f in self.forms if f.scenario.name == scenario), None)
         if form is None:
             self.non_field_errors.append(message)

@@ -22,6 +22,10 @@ SIDE_STYLE = {
     "broker": {"color": "#b3261e", "pattern": "", "dash": "solid", "symbol": "circle"},
     "log": {"color": "#1f5fa8", "pattern": "/", "dash": "dash", "symbol": "square"},
     "naive": {"color": "#5a6275", "pattern": "x", "dash": "dot", "symbol": "diamond"},
+    # Live runs: the weaker settings beside the headline sides, in lighter shades.
+    "broker_nondurable": {"color": "#e3928b", "pattern": ".", "dash": "dot", "symbol": "circle"},
+    "log_acks1": {"color": "#6f9fd8", "pattern": "-", "dash": "dot", "symbol": "square"},
+    "log_acks0": {"color": "#a9c6ea", "pattern": "+", "dash": "dashdot", "symbol": "square"},
 }
 PERCENTILE_KEYS = [key for key, _ in PERCENTILES] + ["max"]
 
@@ -196,7 +200,7 @@ def run_charts(run: DemoRun) -> list[dict]:
             over_time_chart(metrics, "publish_rate_series", "messages per second"),
         ),
         "backlog": lambda: (
-            display.backlog_caption,
+            _backlog_caption(metrics, display),
             over_time_chart(metrics, "backlog", "messages"),
         ),
     }
@@ -205,6 +209,16 @@ def run_charts(run: DemoRun) -> list[dict]:
         {"id": f"demo-{run.pk}-{name}", "caption": caption, "figure": figure}
         for name, caption, figure in charts
     ]
+
+
+def _backlog_caption(metrics: Mapping, display: Display) -> str:
+    """The scenario's caption; a live run says what its backlog counted (it may differ)."""
+    if metrics.get("engine") == "live":
+        for side in side_names(metrics):
+            meaning = metrics["sides"][side].get("meaning", {}).get("backlog")
+            if meaning:
+                return f"{meaning[0].upper()}{meaning[1:]}, over time"
+    return display.backlog_caption
 
 
 def key_figures(metrics: Mapping) -> dict:

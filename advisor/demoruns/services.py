@@ -35,7 +35,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from advisor.demoruns.broker import broker_run_ids
-from advisor.demoruns.models import DemoRun, heartbeat_deadline
+from advisor.demoruns.models import BrokerTarget, DemoRun, heartbeat_deadline
 from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
 from advisor.demos.scenarios import ParameterError, validate_parameters
 from advisor.reports.models import Report
@@ -88,6 +88,9 @@ QUEUE_UNAVAILABLE = (
     "The demo queue cannot be reached right now, so nothing was queued. Try again in a minute."
 )
 FAILED_ENGINE = "The {engine} engine could not run {scenario}: {error}"
+LIVE_NEEDS_TARGETS = "choose an enabled {product} target for a live run"
+TARGET_NOT_USABLE = "'{target}' is not an enabled {product} target"
+FAILED_TARGET_DISABLED = "The target {target} was disabled or removed after the run was queued."
 FAILED_UNEXPECTED = "The run failed unexpectedly ({kind}: {error}); details are in the worker log."
 
 # How often a running run writes its progress and heartbeat (and learns it was cancelled).
@@ -152,6 +155,8 @@ def demo_run_enqueue(
     engine: str = "embedded",
     owner_session: str,
     owner_client: str = "",
+    kafka_target: BrokerTarget | None = None,
+    artemis_target: BrokerTarget | None = None,
 ) -> DemoRun:
     """Validate, create a queued run and send its task (inside the transaction).
 
@@ -173,6 +178,10 @@ def demo_run_enqueue(
         raise ValidationError({"engine": str(error)}) from None
     if scenario not in chosen.scenarios:
         raise ValidationError({"engine": f"the {engine} engine cannot run {scenario}"})
+    if engine == "live":
+        _check_targets(kafka=kafka_target, artemis=artemis_target)
+    else:
+        kafka_target = artemis_target = None
 
     demo_run_sweep()  # so that runs whose worker died do not count against the limit
     with transaction.atomic():
@@ -183,6 +192,8 @@ def demo_run_enqueue(
             assessment=assessment,
             scenario=scenario,
             engine=engine,
+            kafka_target=kafka_target,
+            artemis_target=artemis_target,
             parameters=validated,
             owner_session=fingerprint(owner_session),
             owner_client=fingerprint(owner_client),
@@ -233,6 +244,35 @@ def _send(run: DemoRun) -> None:
     except BrokerError as error:
         logger.warning("demo run %s: the broker is unreachable: %s", run.pk, error)
         raise QueueUnavailable(QUEUE_UNAVAILABLE) from error
+
+
+def _check_targets(**chosen: BrokerTarget | None) -> None:
+    """Both targets of a live run exist, are enabled and are of their product."""
+    for product, target in chosen.items():
+        label = BrokerTarget.Product(product).label
+        field = f"{product}_target"
+        if target is None:
+            raise ValidationError({field: LIVE_NEEDS_TARGETS.format(product=label)})
+        usable = BrokerTarget.objects.enabled().for_product(product).filter(pk=target.pk)
+        if not usable.exists():
+            message = TARGET_NOT_USABLE.format(target=target.name, product=label)
+            raise ValidationError({field: message})
+
+
+def _bound_targets(run: DemoRun) -> dict | None:
+    """The live run's targets as the driver wants them; None for other engines.
+
+    Raises EngineError when a target was disabled or removed since the run was queued.
+    """
+    if run.engine != "live":
+        return None
+    found = {}
+    for product, target_id in (("kafka", run.kafka_target_id), ("artemis", run.artemis_target_id)):
+        target = BrokerTarget.objects.enabled().filter(pk=target_id).first()
+        if target is None:
+            raise EngineError(FAILED_TARGET_DISABLED.format(target=f"{product} #{target_id}"))
+        found[product] = target.to_target()
+    return found
 
 
 @dataclass
@@ -345,6 +385,7 @@ def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
     beat = _Beat(run_id=run.pk, attempt=run.attempts)
     workdir = work_dir(run_id=run.pk, attempt=run.attempts)
     try:
+        targets = _bound_targets(run)
         metrics = run_scenario(
             run.scenario,
             run.parameters,
@@ -352,6 +393,7 @@ def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
             workdir=workdir,
             progress=beat.progress,
             should_cancel=beat.should_cancel,
+            **({"targets": targets} if targets is not None else {}),
         )
     except Cancelled:
         # The row already says why (cancelled, swept or taken over); only mark the rest.

@@ -93,6 +93,7 @@ def _queue(
                     parameters=parameters,
                     owner_session=session,
                     owner_client=client_ip(request),
+                    **form.runs_on.options(),
                 )
     except ValidationError as error:
         if hasattr(error, "error_dict"):

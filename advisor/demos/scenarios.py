@@ -112,9 +112,14 @@ def _clustering_caveats(metrics: Mapping) -> list[str]:
     return []
 
 
+# The live engine measures more than two settings in some scenarios (Artemis non-durable,
+# Kafka acks=1 and acks=0 beside the headline sides).
+SIDE_ORDER = ("broker", "broker_nondurable", "log", "log_acks1", "log_acks0", "naive")
+
+
 def side_names(metrics: Mapping) -> list[str]:
     """The sides a run measured, in display order."""
-    return [side for side in ("broker", "log", "naive") if side in metrics.get("sides", {})]
+    return [side for side in SIDE_ORDER if side in metrics.get("sides", {})]
 
 
 def _counted(*rows: tuple[str, str]) -> Callable[[Mapping], list[tuple[str, dict[str, float]]]]:

@@ -87,8 +87,8 @@ def test_text_prints_both_sides_as_a_table_and_the_summary():
             "--param 'messages': expected name=value, e.g. --param messages=1000",
         ),
         (
-            ["--scenario", "replay", "--engine", "live"],
-            "engine: 'live' is not a demo engine; known engines: embedded",
+            ["--scenario", "replay", "--engine", "quantum"],
+            "engine: 'quantum' is not a demo engine; known engines: embedded, live",
         ),
     ],
 )

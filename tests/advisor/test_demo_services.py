@@ -118,10 +118,10 @@ def test_an_unknown_scenario_or_engine_names_the_known_ones(assessment):
             assessment=assessment,
             scenario="replay",
             parameters={},
-            engine="live",
+            engine="quantum",
             owner_session="s",
         )
-    assert "embedded" in error.value.message_dict["engine"][0]
+    assert "embedded, live" in error.value.message_dict["engine"][0]
 
 
 def test_one_session_may_have_only_a_few_unfinished_runs(assessment, settings):

@@ -108,7 +108,13 @@ class EmbeddedEngine:
         }
 
 
-ENGINES: dict[str, Engine] = {"embedded": EmbeddedEngine()}
+def _live() -> Engine:
+    from advisor.demos.drivers.live import LiveDriver
+
+    return LiveDriver()
+
+
+ENGINES: dict[str, Engine] = {"embedded": EmbeddedEngine(), "live": _live()}
 
 
 def get_engine(name: str) -> Engine:
@@ -128,6 +134,7 @@ def run_scenario(
     workdir: Path | str | None = None,
     progress: Callable[[float, str], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    targets: dict | None = None,
 ) -> dict:
     """Validate ``parameters`` and run one scenario; return its metrics document.
 
@@ -136,6 +143,9 @@ def run_scenario(
     """
     validated = validate_parameters(scenario_name, parameters or {})
     chosen = get_engine(engine)
+    if targets is not None:
+        # Live runs on registered clusters ({"kafka": Target, "artemis": Target}).
+        chosen = chosen.bound_to(targets)
     options = {
         "progress": progress or _no_progress,
         "should_cancel": should_cancel or _never_cancel,

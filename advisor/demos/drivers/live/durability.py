@@ -1,0 +1,228 @@
+"""Durability on the real products: what an acknowledged message is worth when a broker dies.
+
+Artemis: durable vs non-durable AMQP sends to a queue on one cluster node (journal-sync on,
+its default: a durable message is settled after the journal write). Kafka: ``acks=all``
+(three replicas, ``min.insync.replicas=2``, idempotent producer) vs ``acks=1`` vs ``acks=0``.
+On a local cluster a broker is SIGKILLed when a seeded share of the messages has been
+acknowledged (Kafka: the partition leader; Artemis: the node holding the queue), restarted,
+and everything still stored is read back: acknowledged-but-lost is the acknowledged ids
+missing from it. Sources: Artemis "Persistence" (journal-sync-transactional/-non-
+transactional default true) and "AMQP" chapters; Kafka producer configs ``acks``,
+``enable.idempotence``, topic config ``min.insync.replicas``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+
+from advisor.demos.drivers.live import brokers
+from advisor.demos.drivers.live.clients import (
+    AmqpProducer,
+    SendLog,
+    amqp_drain,
+    kafka_create_topic,
+    kafka_delete_topics,
+    kafka_leaders,
+    kafka_produce,
+    kafka_read_all,
+)
+from advisor.demos.drivers.live.summaries import send_side_metrics
+from advisor.demos.drivers.live.targets import Target
+from advisor.demos.errors import EngineError
+
+KAFKA_SIDES = (
+    ("log", "Kafka acks=all (RF 3, min ISR 2)", "all"),
+    ("log_acks1", "Kafka acks=1", "1"),
+    ("log_acks0", "Kafka acks=0", "0"),
+)
+ARTEMIS_SIDES = (
+    ("broker", "Artemis durable send", True),
+    ("broker_nondurable", "Artemis non-durable send", False),
+)
+ARTEMIS_NODE = 2  # the third cluster node holds the queue and is the one killed
+
+
+class Killer:
+    """SIGKILL a local broker node once ``at`` messages were acknowledged."""
+
+    def __init__(self, target: Target, at: int, choose_node):
+        self.target, self.at, self.choose_node = target, at, choose_node
+        self.acks = 0
+        self.killed: str | None = None
+        self.killed_at: float | None = None
+        self.acked_before_kill = 0
+        self.lock = threading.Lock()
+
+    def on_ack(self, _ident: int) -> None:
+        with self.lock:
+            self.acks += 1
+            due = self.target.local and self.killed is None and self.acks >= self.at
+            if due:
+                self.killed = "pending"
+        if due:
+            # Killed from a thread of its own so the client's callback returns at once.
+            self.acked_before_kill = self.acks
+            self.thread = threading.Thread(target=self._kill, daemon=True)
+            self.thread.start()
+
+    def _kill(self) -> None:
+        name = self.choose_node()
+        state = brokers.read_state() or {}
+        self.killed_at = time.perf_counter()
+        brokers.kill_node(brokers.find_node(state, name), hard=True)
+        self.killed = name
+
+    def wait(self) -> None:
+        thread = getattr(self, "thread", None)
+        if thread is not None:
+            thread.join(30)
+
+
+def _kafka_side(target: Target, topic: str, acks: str, parameters: dict, kill_at: int, context):
+    kafka_create_topic(target, topic, config={"min.insync.replicas": "2"})
+    leader = kafka_leaders(target, topic)[0]
+    killer = Killer(target, kill_at, lambda: f"kafka-{leader}")
+    config = {
+        "acks": acks,
+        "enable.idempotence": acks == "all",
+        "linger.ms": 5,
+        "message.timeout.ms": 30000,
+        "retries": 2147483647 if acks == "all" else 2,
+    }
+    context.progress(0.0, f"Kafka acks={acks}: producing")
+    log = kafka_produce(
+        target,
+        topic,
+        messages=parameters["messages"],
+        payload=os.urandom(parameters["message_size"]),
+        target_rate=parameters["target_rate"],
+        producer_config=config,
+        on_ack=killer.on_ack,
+    )
+    killer.wait()
+    restart_s = None
+    if killer.killed and killer.killed != "pending":
+        context.progress(0.6, f"restarting {killer.killed}")
+        restart_s = brokers.restart_node(killer.killed)
+    context.progress(0.8, "reading back what is stored")
+    stored = kafka_read_all(target, topic, expected=len(log.sent), idle_s=10)
+    kafka_delete_topics(target, [topic])
+    return log, set(stored.ids), killer, restart_s
+
+
+def _artemis_side(target: Target, queue: str, durable: bool, parameters: dict, kill_at, context):
+    node_name = target.node_names[ARTEMIS_NODE] if target.node_names else ""
+    killer = Killer(target, kill_at, lambda: node_name)
+    url = target.amqp_url(ARTEMIS_NODE)
+    context.progress(0.0, f"Artemis {'durable' if durable else 'non-durable'}: sending")
+    producer = AmqpProducer(
+        target,
+        url,
+        queue,
+        messages=parameters["messages"],
+        payload=os.urandom(parameters["message_size"]),
+        durable=durable,
+        target_rate=parameters["target_rate"],
+        on_ack=killer.on_ack,
+    )
+    log = producer.run()
+    killer.wait()
+    restart_s = None
+    if killer.killed and killer.killed != "pending":
+        context.progress(0.6, f"restarting {killer.killed}")
+        restart_s = brokers.restart_node(killer.killed)
+    context.progress(0.8, "draining what is stored")
+    stored = amqp_drain(target, url, queue, idle_s=10, expected=len(log.sent))
+    return log, set(stored.ids), killer, restart_s
+
+
+def _findings(log: SendLog, stored: set[int], killer: Killer, restart_s) -> dict:
+    acked = log.acked_ids()
+    lost = sorted(acked - stored)
+    return {
+        "acked": len(acked),
+        "acked_lost": len(lost),
+        "lost_ids_sample": lost[:10],
+        "killed_node": killer.killed if killer.killed != "pending" else None,
+        "acked_before_kill": killer.acked_before_kill,
+        "restart_s": restart_s,
+        "send_failures": len(log.failed),
+        "client_errors": log.errors[:3],
+    }
+
+
+def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
+    kafka, artemis = targets["kafka"], targets["artemis"]
+    rng = random.Random(parameters["seed"])
+    kill_fraction = 0.3 + 0.4 * rng.random()
+    kill_at = max(1, int(parameters["messages"] * kill_fraction))
+    run_id = f"{int(time.time())}-{rng.randrange(10**6)}"
+    sides, findings = {}, {"kill_after_acks": kill_at, "crash_staged": kafka.local}
+    plan = [("artemis", *side) for side in ARTEMIS_SIDES] + [("kafka", *s) for s in KAFKA_SIDES]
+    for index, (product, key, label, setting) in enumerate(plan):
+        context.check_cancel()
+        phase = context.phase(index / len(plan), (index + 1) / len(plan))
+        started = time.perf_counter()
+        if product == "kafka":
+            topic = f"advisor-durability-{key}-{run_id}"
+            log, stored, killer, restart_s = _kafka_side(
+                kafka, topic, setting, parameters, kill_at, phase
+            )
+            model = (
+                f"acks={setting}: the leader acknowledges "
+                + {
+                    "all": "once both in-sync followers have the message",
+                    "1": "after its own write (page cache), before replication",
+                    "0": "never; the producer counts a send as done",
+                }[setting]
+            )
+        else:
+            queue = f"advisor.durability.{key}.{run_id}"
+            log, stored, killer, restart_s = _artemis_side(
+                artemis, queue, setting, parameters, kill_at, phase
+            )
+            model = (
+                "durable: settled after the journal write and sync"
+                if setting
+                else "non-durable: settled once routed in memory"
+            )
+        side_findings = _findings(log, stored, killer, restart_s)
+        if not log.acked:
+            raise EngineError(
+                f"{label}: no message was acknowledged ({'; '.join(log.errors) or 'no error'})"
+            )
+        sides[key] = send_side_metrics(
+            log,
+            label=label,
+            model=model,
+            target_rate=parameters["target_rate"],
+            acked_not_durable_at_crash=side_findings["acked_lost"],
+            acked_lost=side_findings["acked_lost"],
+            killed_node=side_findings["killed_node"],
+            side_duration_s=round(time.perf_counter() - started, 2),
+        )
+        findings[key] = side_findings
+    return {"sides": sides, "findings": findings, "summary": _summary(sides, findings)}
+
+
+def _summary(sides: dict, findings: dict) -> str:
+    def lost(key: str) -> str:
+        return f"{findings[key]['acked_lost']:,} of {findings[key]['acked']:,}"
+
+    crash = (
+        "a broker was SIGKILLed mid-run and restarted"
+        if findings.get("crash_staged")
+        else "no crash was staged (not a local cluster)"
+    )
+    return (
+        f"On the real brokers ({crash}), acknowledged messages lost: Artemis durable "
+        f"{lost('broker')}, non-durable {lost('broker_nondurable')}; Kafka acks=all "
+        f"{lost('log')}, acks=1 {lost('log_acks1')}, acks=0 {lost('log_acks0')}. Durable "
+        f"Artemis acknowledged {sides['broker']['publish_rate']:,.0f} msgs/s at p99 "
+        f"{sides['broker']['publish_latency_ms']['p99']} ms; Kafka acks=all "
+        f"{sides['log']['publish_rate']:,.0f} msgs/s at p99 "
+        f"{sides['log']['publish_latency_ms']['p99']} ms (T4, M2: Kafka relies on replication)."
+    )

@@ -1,0 +1,171 @@
+"""Push vs pull on the real products: a slow consumer behind Artemis credit and Kafka polls.
+
+Artemis pushes up to the AMQP credit the consumer grants (``prefetch``; proton tops the
+credit up as messages are accepted), so at most that many messages sit in the client and the
+rest wait on the broker. The Kafka consumer fetches at its own pace, ``batch_size`` records
+per ``consume`` call. Both producers run at ``target_rate``; the consumer spends
+``processing_ms`` per message. Backlog = sent - processed, sampled over time.
+Sources: Artemis "Flow Control" (consumer window / AMQP credit); librdkafka
+``Consumer.consume(num_messages)``; Kafka consumer fetch configs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from advisor.demos.drivers.live.clients import (
+    SENT_PROPERTY,
+    AmqpConsumer,
+    AmqpProducer,
+    ReceiveLog,
+    header_value,
+    kafka_create_topic,
+    kafka_delete_topics,
+    kafka_produce,
+    run_threads,
+)
+from advisor.demos.drivers.live.summaries import send_side_metrics
+from advisor.demos.drivers.live.targets import Target
+
+SETTINGS = {
+    "artemis": {"durable": False, "credit": "prefetch parameter", "address-full-policy": "PAGE"},
+    "kafka": {"acks": "1", "consume(num_messages)": "batch_size parameter", "partitions": 1},
+}
+
+
+def _kafka_consumer(target, topic, *, expected, batch, processing_s, time_limit_s, ready):
+    from confluent_kafka import Consumer, TopicPartition
+
+    log = ReceiveLog()
+    consumer = Consumer(
+        target.kafka_config(
+            **{
+                "group.id": f"advisor-pushpull-{topic}",
+                "enable.auto.commit": True,
+                "auto.offset.reset": "earliest",
+                "fetch.wait.max.ms": 10,
+            }
+        )
+    )
+    try:
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        ready.set()
+        deadline = time.monotonic() + time_limit_s
+        while len(log.ids) < expected and time.monotonic() < deadline:
+            for message in consumer.consume(batch, 0.1):
+                if message.error() is not None:
+                    continue
+                if processing_s:
+                    time.sleep(processing_s)
+                log.ids.append(int(message.key()))
+                log.received.append(time.perf_counter())
+                log.sent_ns.append(int(header_value(message, SENT_PROPERTY) or 0))
+    finally:
+        consumer.close()
+    return log
+
+
+def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
+    kafka, artemis = targets["kafka"], targets["artemis"]
+    messages = parameters["messages"]
+    processing_s = parameters["processing_ms"] / 1000
+    payload = os.urandom(parameters["message_size"])
+    limit = 60.0 + messages * processing_s * 1.5
+    run_id = f"{int(time.time())}-{os.getpid()}"
+    sides, findings = {}, {}
+
+    context.progress(0.0, "Artemis: slow consumer with a credit window")
+    queue = f"advisor.pushpull.{run_id}"
+    consumer = AmqpConsumer(
+        artemis,
+        artemis.amqp_url(0),
+        queue,
+        prefetch=parameters["prefetch"],
+        processing_s=processing_s,
+        expected=messages,
+        time_limit_s=limit,
+    )
+    producer = AmqpProducer(
+        artemis,
+        artemis.amqp_url(0),
+        queue,
+        messages=messages,
+        payload=payload,
+        durable=False,
+        target_rate=parameters["target_rate"],
+        time_limit_s=limit,
+    )
+
+    def produce_when_ready():
+        consumer.ready.wait(30)
+        return producer.run()
+
+    received, sent = run_threads(consumer.run, produce_when_ready)
+    sides["broker"] = _side(sent, received, "Artemis: push within AMQP credit", parameters)
+    context.check_cancel()
+
+    context.progress(0.5, "Kafka: slow consumer polling batches")
+    topic = f"advisor-pushpull-{run_id}"
+    kafka_create_topic(kafka, topic)
+    ready = threading.Event()
+    try:
+        received, sent = run_threads(
+            lambda: _kafka_consumer(
+                kafka,
+                topic,
+                expected=messages,
+                batch=parameters["batch_size"],
+                processing_s=processing_s,
+                time_limit_s=limit,
+                ready=ready,
+            ),
+            lambda: (
+                ready.wait(30)
+                and kafka_produce(
+                    kafka,
+                    topic,
+                    messages=messages,
+                    payload=payload,
+                    target_rate=parameters["target_rate"],
+                    producer_config={"acks": "1", "linger.ms": 5},
+                    time_limit_s=limit,
+                )
+            ),
+        )
+    finally:
+        kafka_delete_topics(kafka, [topic])
+    sides["log"] = _side(sent, received, "Kafka: consumer polls batches", parameters)
+    for key in ("broker", "log"):
+        findings[key] = {
+            "received": sides[key]["received"],
+            "max_backlog": sides[key]["max_backlog"],
+        }
+    return {"sides": sides, "findings": findings, "summary": _summary(sides, parameters)}
+
+
+def _side(sent, received: ReceiveLog, label: str, parameters: dict) -> dict:
+    metrics = send_side_metrics(
+        sent,
+        label=label,
+        model=label,
+        target_rate=parameters["target_rate"],
+        received=received,
+        received_count=len(received.ids),
+    )
+    metrics["received"] = len(received.ids)
+    metrics["max_backlog"] = max((point[1] for point in metrics["backlog"]), default=0)
+    return metrics
+
+
+def _summary(sides: dict, parameters: dict) -> str:
+    broker, log = sides["broker"], sides["log"]
+    return (
+        f"With a consumer taking {parameters['processing_ms']} ms per message, Artemis "
+        f"(credit {parameters['prefetch']}) published {broker['publish_rate']:,.0f} msgs/s, "
+        f"backlog up to {broker['max_backlog']:,}, end-to-end p99 "
+        f"{broker['end_to_end_latency_ms']['p99']} ms; Kafka (polls of up to "
+        f"{parameters['batch_size']}) published {log['publish_rate']:,.0f} msgs/s, backlog up "
+        f"to {log['max_backlog']:,}, p99 {log['end_to_end_latency_ms']['p99']} ms (T1)."
+    )

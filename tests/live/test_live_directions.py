@@ -1,0 +1,112 @@
+"""Directions a user would notice, on the real Kafka and Artemis (see spec/tradeoffs.md).
+
+Each test runs a scenario (or a piece of one) against the local clusters of `make brokers`
+and checks what the comparison is about, never how fast it went.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from advisor.demos.drivers.live import LiveDriver
+from advisor.demos.drivers.live.clients import AmqpProducer, amqp_drain
+from advisor.demos.errors import EngineError
+from advisor.demos.scenarios import validate_parameters
+
+pytestmark = pytest.mark.live
+
+
+def run(live_targets, scenario: str, tmp_path, **parameters) -> dict:
+    driver = LiveDriver().bound_to(live_targets)
+    return driver.run(scenario, validate_parameters(scenario, parameters), workdir=tmp_path)
+
+
+def test_durable_sends_lose_nothing_acknowledged_when_a_broker_is_killed(live_targets, tmp_path):
+    metrics = run(live_targets, "durability", tmp_path, messages=2000, target_rate=2000)
+    findings = metrics["findings"]
+    for key in ("broker", "broker_nondurable", "log", "log_acks1", "log_acks0"):
+        assert findings[key]["killed_node"], f"{key}: no broker was killed mid-run"
+        assert findings[key]["acked"] > 0
+    assert findings["broker"]["acked_lost"] == 0  # Artemis durable: journal-synced before ack
+    assert findings["log"]["acked_lost"] == 0  # Kafka acks=all, RF 3, min ISR 2
+    # Non-durable messages live in memory only: the killed broker held every one of them.
+    assert findings["broker_nondurable"]["acked_lost"] > 0
+    # acks=0 and acks=1 count a send as done before the followers have it.
+    assert findings["log_acks0"]["acked_lost"] + findings["log_acks1"]["acked_lost"] > 0
+    assert metrics["products"]["kafka"]["version"] == "4.2.0"
+    assert metrics["products"]["artemis"]["product"] == "Apache ActiveMQ Artemis"
+
+
+def test_exactly_once_designs_and_aborted_transactions(live_targets, tmp_path):
+    metrics = run(live_targets, "exactly_once", tmp_path, messages=200, kills=3)
+    findings = metrics["findings"]
+    for key in ("broker", "log"):
+        assert (findings[key]["duplicates"], findings[key]["losses"]) == (0, 0), key
+        assert findings[key]["kills"] == 3
+    # The kill plan always holds a kill between the effect and the offset commit.
+    assert findings["naive"]["duplicates"] > 0
+    aborted = findings["aborted_transaction"]
+    assert aborted["seen_by_read_committed"] == 0
+    assert aborted["seen_by_read_uncommitted"] == aborted["records"]
+
+
+def test_duplicate_id_sends_are_stored_once(live_targets):
+    artemis = live_targets["artemis"]
+    stored = {}
+    for duplicate_ids in (True, False):
+        queue = f"advisor.test.dupl.{duplicate_ids}.{time.time_ns()}"
+        producer = AmqpProducer(
+            artemis,
+            artemis.amqp_url(0),
+            queue,
+            messages=50,
+            payload=b"x" * 64,
+            durable=True,
+            target_rate=0,
+            duplicate_ids=duplicate_ids,
+            repeat_every=1,  # every message sent twice, as a retrying producer would
+        )
+        producer.run()
+        assert producer.repeats_sent == 50
+        stored[duplicate_ids] = amqp_drain(artemis, artemis.amqp_url(0), queue, idle_s=3).ids
+    assert sorted(stored[True]) == list(range(50))
+    assert len(stored[False]) == 100  # without _AMQ_DUPL_ID the broker keeps both copies
+
+
+def test_a_late_kafka_consumer_replays_what_a_late_queue_consumer_cannot(live_targets, tmp_path):
+    metrics = run(
+        live_targets, "replay", tmp_path, messages=500, consumed_percent=100, late_consumers=2
+    )
+    assert metrics["sides"]["broker"]["late_consumer_reads"] == [0, 0]
+    assert metrics["sides"]["log"]["late_consumer_reads"] == [500, 500]
+    share = metrics["findings"]["share_group"]
+    assert share["supported"] and share["total"] == 500  # each record to one member
+
+
+def test_every_scenario_names_product_and_version(live_targets, tmp_path):
+    for scenario, parameters in (
+        ("push_pull", {"messages": 200, "processing_ms": 1.0}),
+        ("clustering", {"messages": 50, "throughput_messages": 500}),
+    ):
+        metrics = run(live_targets, scenario, tmp_path, **parameters)
+        assert metrics["engine"] == "live"
+        assert {p["product"] for p in metrics["products"].values()} == {
+            "Apache Kafka",
+            "Apache ActiveMQ Artemis",
+        }
+        for side in ("broker", "log"):
+            assert metrics["sides"][side]["received"] if scenario == "push_pull" else True
+            assert metrics["sides"][side]["acked"] == parameters.get(
+                "throughput_messages", parameters["messages"]
+            )
+
+
+def test_artemis_refusing_credentials_fails_the_run_naming_target_and_cause(live_targets, tmp_path):
+    from dataclasses import replace
+
+    wrong = replace(live_targets["artemis"], name="artemis with a wrong password", password="no")
+    driver = LiveDriver().bound_to({**live_targets, "artemis": wrong})
+    with pytest.raises(EngineError, match="artemis with a wrong password"):
+        driver.run("replay", validate_parameters("replay", {}), workdir=tmp_path)
