@@ -84,6 +84,23 @@ def condition_words(rule: Rule) -> str:
         return f"(condition does not parse: {error})"
 
 
+class FactGroupFilter(admin.SimpleListFilter):
+    """Rules by the fact they express; a rule alone in its fact is listed as "on its own"."""
+
+    title = "fact counted once (group)"
+    parameter_name = "group"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        groups = Rule.objects.exclude(group="").values_list("group", flat=True).distinct()
+        return [("-", "on its own"), *((group, group) for group in sorted(set(groups)))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        value = self.value()
+        if value == "-":
+            return queryset.filter(group="")
+        return queryset.filter(group=value) if value else queryset
+
+
 @admin.register(Rule)
 class RuleAdmin(SimpleHistoryAdmin):
     list_display = (
@@ -99,7 +116,7 @@ class RuleAdmin(SimpleHistoryAdmin):
     )
     list_display_links = ("rule_id",)
     list_editable = ("weight", "enabled")
-    list_filter = ("ruleset", "favours", "dimension", "enabled", "decisive", "group")
+    list_filter = ("ruleset", "favours", "dimension", "enabled", "decisive", FactGroupFilter)
     list_select_related = ("ruleset",)
     list_per_page = 200
     search_fields = ("rule_id", "title", "rationale")
