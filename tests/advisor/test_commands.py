@@ -5,6 +5,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.management import execute_from_command_line
@@ -23,7 +24,13 @@ def run(*args, stdin: str | None = None, monkeypatch=None):
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     code = 0
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        # A command closes the database connections when it ends; inside the test's
+        # transaction that would leave the next query a closed connection (PostgreSQL).
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            mock.patch("django.core.management.base.connections.close_all"),
+        ):
             execute_from_command_line(["manage.py", *args])
     except SystemExit as exit_:
         code = exit_.code

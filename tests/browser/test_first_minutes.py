@@ -27,7 +27,10 @@ from tests.factories import UserFactory, submitted_assessment
 PERSONA = "claims_and_fraud_analytics"
 LONG_TITLE = "Ü" * 200  # unbroken: must wrap, not widen the page
 ORDER_PLATFORM = "\u2068Order platform\u2069"  # the assessment's title, in Unicode isolates
-RTL_TITLE = "\u202eevil title"  # a right-to-left override must not mirror our own text
+# Right-to-left text must not reorder our own text after it. (An override character,
+# U+202E, is refused outright: advisor.engine.textinput.)
+RTL_TITLE = "\u05e2\u05e1\u05e7\u05d0\u05d5\u05ea 42"
+RTL_OVERRIDE_TITLE = "\u202eevil title"
 
 # A small real run of one scenario, for the demo-run page (a few seconds).
 SMALL_DURABILITY = {"messages": 4000, "seed": 7}  # default rate and flush: a few teeth
@@ -93,7 +96,18 @@ def test_landing_page_and_a_wizard_step(sized_page):
     check_page(page, "landing-with-long-title")
 
 
-def test_a_right_to_left_override_in_a_title_stays_inside_it(sized_page):
+def test_a_right_to_left_override_in_a_title_is_refused_with_the_reason(sized_page):
+    page = sized_page
+    page.goto(page.base_url + "/")
+    page.fill("#title", RTL_OVERRIDE_TITLE)
+    page.click("text=Start the questionnaire")
+    expect(page.locator(".messages")).to_contain_text(
+        "The title contains the bidirectional control character U+202E"
+    )
+    expect(page.locator(".assessment-list")).to_have_count(0)
+
+
+def test_right_to_left_text_in_a_title_stays_inside_it(sized_page):
     page = sized_page
     start(page, title=RTL_TITLE)
     page.goto(page.base_url + "/")
@@ -186,7 +200,8 @@ def test_the_admins_pages(sized_page):
     page = sized_page
     UserFactory(admin=True, username="ada")
     for persona in ("order_fulfilment_jms", "telemetry_lake", PERSONA):
-        submitted_assessment(persona, title=f"{persona.replace('_', ' ')} {LONG_TITLE}")
+        # At most 200 characters: a longer title is refused (advisor.engine.textinput).
+        submitted_assessment(persona, title=f"{persona.replace('_', ' ')} {LONG_TITLE}"[:200])
     page.goto(page.base_url + "/admin/")
     check_page(page, "admin-login")
     page.fill("#id_username", "ada")
