@@ -82,7 +82,7 @@ class ScenarioForm(forms.Form):
         return cleaned
 
 
-ENGINES = [
+DRIVERS = [
     ("embedded", "On this machine: both models built on its files, processes and sockets"),
     ("live", "On the real brokers: Apache Kafka and Apache ActiveMQ Artemis"),
 ]
@@ -95,7 +95,7 @@ class RunsOnForm(forms.Form):
     """
 
     # Not required: a post without it (the page before live targets existed) runs embedded.
-    engine = forms.ChoiceField(choices=ENGINES, initial="embedded", label="Run on", required=False)
+    engine = forms.ChoiceField(choices=DRIVERS, initial="embedded", label="Run on", required=False)
     kafka_target = forms.ModelChoiceField(
         queryset=BrokerTarget.objects.none(), required=False, label="Kafka target"
     )
@@ -114,7 +114,7 @@ class RunsOnForm(forms.Form):
             and self.fields["artemis_target"].queryset.exists()
         )
         if not self.live_available:
-            self.fields["engine"].choices = ENGINES[:1]
+            self.fields["engine"].choices = DRIVERS[:1]
         for product in ("kafka", "artemis"):
             first = self.fields[f"{product}_target"].queryset.first()
             if first is not None:

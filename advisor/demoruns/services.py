@@ -36,7 +36,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from advisor.demoruns.broker import broker_run_ids
 from advisor.demoruns.models import BrokerTarget, DemoRun, heartbeat_deadline
-from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
+from advisor.demos.drivers import Cancelled, DriverError, get_driver, run_scenario
 from advisor.demos.scenarios import ParameterError, validate_parameters
 from advisor.reports.models import Report
 from advisor.reports.pagecache import shared_page_forget
@@ -173,8 +173,8 @@ def demo_run_enqueue(
     except ParameterError as error:
         raise ValidationError({error.field or "scenario": error.message}) from None
     try:
-        chosen = get_engine(engine)
-    except EngineError as error:
+        chosen = get_driver(engine)
+    except DriverError as error:
         raise ValidationError({"engine": str(error)}) from None
     if scenario not in chosen.scenarios:
         raise ValidationError({"engine": f"the {engine} engine cannot run {scenario}"})
@@ -262,7 +262,7 @@ def _check_targets(**chosen: BrokerTarget | None) -> None:
 def _bound_targets(run: DemoRun) -> dict | None:
     """The live run's targets as the driver wants them; None for other engines.
 
-    Raises EngineError when a target was disabled or removed since the run was queued.
+    Raises DriverError when a target was disabled or removed since the run was queued.
     """
     if run.engine != "live":
         return None
@@ -270,7 +270,7 @@ def _bound_targets(run: DemoRun) -> dict | None:
     for product, target_id in (("kafka", run.kafka_target_id), ("artemis", run.artemis_target_id)):
         target = BrokerTarget.objects.enabled().filter(pk=target_id).first()
         if target is None:
-            raise EngineError(FAILED_TARGET_DISABLED.format(target=f"{product} #{target_id}"))
+            raise DriverError(FAILED_TARGET_DISABLED.format(target=f"{product} #{target_id}"))
         found[product] = target.to_target()
     return found
 
@@ -403,7 +403,7 @@ def demo_run_execute(*, run_id: UUID | str) -> ExecuteOutcome:
         message = FAILED_TIME_LIMIT.format(seconds=settings.DEMO_RUN_SOFT_TIME_LIMIT)
         _finish(run, attempt=run.attempts, status=DemoRun.Status.FAILED, error=message)
         return ExecuteOutcome.FAILED
-    except (ParameterError, EngineError) as error:
+    except (ParameterError, DriverError) as error:
         message = FAILED_ENGINE.format(engine=run.engine, scenario=run.scenario, error=error)
         _finish(run, attempt=run.attempts, status=DemoRun.Status.FAILED, error=message)
         return ExecuteOutcome.FAILED

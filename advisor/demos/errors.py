@@ -1,8 +1,8 @@
-"""Exceptions shared by the engines and the scenario runners (kept apart to avoid cycles)."""
+"""Exceptions shared by the drivers and the scenario runners (kept apart to avoid cycles)."""
 
 
-class EngineError(RuntimeError):
-    """A run could not be carried out: unknown engine, unsupported scenario, a child failed."""
+class DriverError(RuntimeError):
+    """A run could not be carried out: unknown driver, unsupported scenario, a child failed."""
 
 
 class Cancelled(Exception):

@@ -29,7 +29,7 @@ from advisor.demoruns.services import (
     demo_run_sweep,
 )
 from advisor.demoruns.tasks import execute_demo_run
-from advisor.demos.drivers import Cancelled, EngineError
+from advisor.demos.drivers import Cancelled, DriverError
 from advisor.models import DemoRun
 from advisor.security import fingerprint
 from tests.factories import submitted_assessment
@@ -352,7 +352,7 @@ def test_an_attempt_that_was_taken_over_does_not_write_its_result(assessment):
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (EngineError("a child process exited with code 1"), "a child process exited with code 1"),
+        (DriverError("a child process exited with code 1"), "a child process exited with code 1"),
         (SoftTimeLimitExceeded(), FAILED_TIME_LIMIT.format(seconds=600)),
         (OSError(28, "No space left on device"), "OSError: [Errno 28] No space left on device"),
     ],

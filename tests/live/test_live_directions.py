@@ -12,7 +12,7 @@ import pytest
 
 from advisor.demos.drivers.live import LiveDriver
 from advisor.demos.drivers.live.clients import AmqpProducer, amqp_drain
-from advisor.demos.errors import EngineError
+from advisor.demos.errors import DriverError
 from advisor.demos.scenarios import validate_parameters
 
 pytestmark = pytest.mark.live
@@ -108,5 +108,5 @@ def test_artemis_refusing_credentials_fails_the_run_naming_target_and_cause(live
 
     wrong = replace(live_targets["artemis"], name="artemis with a wrong password", password="no")
     driver = LiveDriver().bound_to({**live_targets, "artemis": wrong})
-    with pytest.raises(EngineError, match="artemis with a wrong password"):
+    with pytest.raises(DriverError, match="artemis with a wrong password"):
         driver.run("replay", validate_parameters("replay", {}), workdir=tmp_path)

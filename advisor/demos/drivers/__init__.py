@@ -1,7 +1,9 @@
-"""Engines run a scenario and return its metrics document (OpenMessaging Benchmark's shape).
+"""Drivers run a scenario and return its metrics document (OpenMessaging Benchmark's shape).
 
-The ``embedded`` engine needs nothing installed. A later ``live`` engine (real brokers over
-STOMP and the Kafka protocol) registers itself in :data:`ENGINES` with the same protocol.
+"Driver" as OpenMessaging Benchmark calls the pluggable part that talks to one system, so
+that it is never confused with the scoring engine (advisor/engine/). A run's ``engine``
+field (and ``demo_run --engine``) names the driver: ``embedded`` needs nothing installed;
+``live`` drives the real products (drivers/live/). Each registers in :data:`DRIVERS`.
 """
 
 from __future__ import annotations
@@ -14,43 +16,43 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from advisor.demos.errors import Cancelled, EngineError
+from advisor.demos.errors import Cancelled, DriverError
 from advisor.demos.metrics import RunContext, machine_facts, now_iso
-from advisor.demos.scenarios import SCENARIOS, validate_parameters
+from advisor.demos.scenarios import SCENARIOS, Scenario, validate_parameters
 
 __all__ = [
-    "ENGINES",
+    "DRIVERS",
     "Cancelled",
-    "EmbeddedEngine",
-    "Engine",
-    "EngineError",
-    "get_engine",
+    "EmbeddedDriver",
+    "Driver",
+    "DriverError",
+    "get_driver",
     "run_scenario",
 ]
 
-UNKNOWN_ENGINE = "'{name}' is not a demo engine; known engines: {known}"
+UNKNOWN_DRIVER = "'{name}' is not a demo engine; known engines: {known}"
 UNSUPPORTED_SCENARIO = "the {engine} engine cannot run '{scenario}'; it runs: {supported}"
 
 
-def _no_progress(fraction: float, message: str) -> None:
+def no_progress(fraction: float, message: str) -> None:
     """The default progress callback: report nowhere."""
 
 
-def _never_cancel() -> bool:
+def never_cancel() -> bool:
     return False
 
 
-class Engine(Protocol):
-    """What every engine offers; ``run`` returns the metrics document.
+class Driver(Protocol):
+    """What every driver offers; ``run`` returns the metrics document.
 
     ``run`` gets validated parameters and a work directory it may fill and must leave
     tidy (large data files removed); it calls ``progress(fraction, message)`` at least a
     few times a second, polls ``should_cancel()`` and raises :class:`Cancelled` when it
-    says yes, and raises :class:`EngineError` when it cannot run (e.g. a broker is down).
+    says yes, and raises :class:`DriverError` when it cannot run (e.g. a broker is down).
     """
 
     name: str
-    scenarios: tuple[str, ...]  # the scenarios this engine can run
+    scenarios: tuple[str, ...]  # the scenarios this driver can run
 
     def run(
         self,
@@ -58,12 +60,40 @@ class Engine(Protocol):
         parameters: dict,
         *,
         workdir: Path,
-        progress: Callable[[float, str], None] = _no_progress,
-        should_cancel: Callable[[], bool] = _never_cancel,
+        progress: Callable[[float, str], None] = no_progress,
+        should_cancel: Callable[[], bool] = never_cancel,
     ) -> dict: ...
 
 
-class EmbeddedEngine:
+def metrics_document(
+    *,
+    scenario: Scenario,
+    driver: str,
+    parameters: dict,
+    workdir: Path,
+    started_at: str,
+    duration_s: float,
+    result: dict,
+    **facts,
+) -> dict:
+    """A run's metrics document: what every driver reports, then its own ``facts``."""
+    return {
+        "scenario": scenario.name,
+        "engine": driver,
+        "claims": list(scenario.claims),
+        "parameters": dict(parameters),
+        **facts,
+        "machine": machine_facts(workdir),
+        "started_at": started_at,
+        "finished_at": now_iso(),
+        "duration_s": round(duration_s, 3),
+        "sides": result["sides"],
+        "findings": result["findings"],
+        "summary": result["summary"],
+    }
+
+
+class EmbeddedDriver:
     """Both models built on real OS resources of this machine (files, processes, sockets)."""
 
     name = "embedded"
@@ -75,12 +105,12 @@ class EmbeddedEngine:
         parameters: dict,
         *,
         workdir: Path,
-        progress: Callable[[float, str], None] = _no_progress,
-        should_cancel: Callable[[], bool] = _never_cancel,
+        progress: Callable[[float, str], None] = no_progress,
+        should_cancel: Callable[[], bool] = never_cancel,
     ) -> dict:
         if scenario_name not in self.scenarios:
             supported = ", ".join(self.scenarios)
-            raise EngineError(
+            raise DriverError(
                 UNSUPPORTED_SCENARIO.format(
                     engine=self.name, scenario=scenario_name, supported=supported
                 )
@@ -93,37 +123,33 @@ class EmbeddedEngine:
         result = runner.run(parameters, context)
         duration = time.perf_counter() - started
         context.progress(1.0, "finished", force=True)
-        return {
-            "scenario": scenario_name,
-            "engine": self.name,
-            "claims": list(scenario.claims),
-            "parameters": dict(parameters),
-            "machine": machine_facts(Path(workdir)),
-            "started_at": started_at,
-            "finished_at": now_iso(),
-            "duration_s": round(duration, 3),
-            "sides": result["sides"],
-            "findings": result["findings"],
-            "summary": result["summary"],
-        }
+        return metrics_document(
+            scenario=scenario,
+            driver=self.name,
+            parameters=parameters,
+            workdir=Path(workdir),
+            started_at=started_at,
+            duration_s=duration,
+            result=result,
+        )
 
 
-def _live() -> Engine:
+def _live() -> Driver:
     from advisor.demos.drivers.live import LiveDriver
 
     return LiveDriver()
 
 
-ENGINES: dict[str, Engine] = {"embedded": EmbeddedEngine(), "live": _live()}
+DRIVERS: dict[str, Driver] = {"embedded": EmbeddedDriver(), "live": _live()}
 
 
-def get_engine(name: str) -> Engine:
-    """The registered engine called ``name``; EngineError naming the known ones otherwise."""
+def get_driver(name: str) -> Driver:
+    """The registered driver called ``name``; DriverError naming the known ones otherwise."""
     try:
-        return ENGINES[name]
+        return DRIVERS[name]
     except (KeyError, TypeError):
-        known = ", ".join(ENGINES)
-        raise EngineError(UNKNOWN_ENGINE.format(name=name, known=known)) from None
+        known = ", ".join(DRIVERS)
+        raise DriverError(UNKNOWN_DRIVER.format(name=name, known=known)) from None
 
 
 def run_scenario(
@@ -138,17 +164,17 @@ def run_scenario(
 ) -> dict:
     """Validate ``parameters`` and run one scenario; return its metrics document.
 
-    Raises ParameterError (bad scenario or parameters), EngineError, or Cancelled. Without
+    Raises ParameterError (bad scenario or parameters), DriverError, or Cancelled. Without
     a ``workdir`` the run uses a temporary directory that is removed afterwards.
     """
     validated = validate_parameters(scenario_name, parameters or {})
-    chosen = get_engine(engine)
+    chosen = get_driver(engine)
     if targets is not None:
         # Live runs on registered clusters ({"kafka": Target, "artemis": Target}).
         chosen = chosen.bound_to(targets)
     options = {
-        "progress": progress or _no_progress,
-        "should_cancel": should_cancel or _never_cancel,
+        "progress": progress or no_progress,
+        "should_cancel": should_cancel or never_cancel,
     }
     if workdir is not None:
         Path(workdir).mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
+from advisor.demos.drivers import Cancelled, DriverError, get_driver, run_scenario
 from advisor.demos.scenarios import ParameterError, get_scenario, validate_parameters
 
 BAD_PARAM = "--param {raw!r}: expected name=value, e.g. --param messages=1000"
@@ -48,12 +48,12 @@ class Command(BaseCommand):
         try:
             get_scenario(options["scenario"])
             parameters = validate_parameters(options["scenario"], raw)
-            get_engine(options["engine"])
+            get_driver(options["engine"])
         except ParameterError as error:
             raise CommandError(
                 f"{error.field}: {error.message}" if error.field else error.message, returncode=2
             ) from None
-        except EngineError as error:
+        except DriverError as error:
             raise CommandError(f"engine: {error}", returncode=2) from None
         show_progress = options["format"] == "text" and sys.stderr.isatty()
         try:
@@ -63,7 +63,7 @@ class Command(BaseCommand):
                 engine=options["engine"],
                 progress=self.progress if show_progress else None,
             )
-        except (EngineError, Cancelled) as error:
+        except (DriverError, Cancelled) as error:
             raise CommandError(f"the run failed: {error}", returncode=2) from None
         except KeyboardInterrupt:
             raise CommandError("interrupted", returncode=2) from None

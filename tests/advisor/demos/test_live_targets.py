@@ -11,10 +11,10 @@ import threading
 
 import pytest
 
-from advisor.demos.drivers import get_engine
+from advisor.demos.drivers import get_driver
 from advisor.demos.drivers.live import LiveDriver
 from advisor.demos.drivers.live.targets import ARTEMIS, KAFKA, Target
-from advisor.demos.errors import EngineError
+from advisor.demos.errors import DriverError
 from advisor.demos.scenarios import validate_parameters
 
 
@@ -70,22 +70,22 @@ def run(bound: dict, tmp_path) -> None:
 
 
 def test_a_stopped_kafka_target_fails_naming_the_target(tmp_path):
-    with pytest.raises(EngineError, match="kafka that is down") as error:
+    with pytest.raises(DriverError, match="kafka that is down") as error:
         run(targets(closed_port(), closed_port()), tmp_path)
     assert "did not answer" in str(error.value)
 
 
 def test_a_stopped_artemis_target_fails_naming_target_without_its_password(tmp_path, monkeypatch):
     monkeypatch.setattr("advisor.demos.drivers.live.targets.check_kafka", lambda target: 3)
-    with pytest.raises(EngineError, match="artemis that is down") as error:
+    with pytest.raises(DriverError, match="artemis that is down") as error:
         run(targets(closed_port(), closed_port()), tmp_path)
     assert "secret-password" not in str(error.value)
 
 
 def test_a_target_that_accepts_and_never_answers_fails_instead_of_hanging(tmp_path, silent_server):
-    with pytest.raises(EngineError, match="kafka that is down"):
+    with pytest.raises(DriverError, match="kafka that is down"):
         run(targets(silent_server, silent_server), tmp_path)
-    with pytest.raises(EngineError, match="artemis that is down"):
+    with pytest.raises(DriverError, match="artemis that is down"):
         from advisor.demos.drivers.live.targets import check_artemis
 
         check_artemis(targets(silent_server, silent_server)[ARTEMIS])
@@ -98,8 +98,8 @@ def test_the_password_stays_out_of_the_targets_repr():
 
 def test_without_local_brokers_the_live_engine_says_how_to_start_them(tmp_path, monkeypatch):
     monkeypatch.setattr("advisor.demos.drivers.live.targets.local_targets", lambda: {})
-    with pytest.raises(EngineError, match="make brokers"):
-        get_engine("live").run("replay", validate_parameters("replay", {}), workdir=tmp_path)
+    with pytest.raises(DriverError, match="make brokers"):
+        get_driver("live").run("replay", validate_parameters("replay", {}), workdir=tmp_path)
 
 
 def test_an_amqp_client_on_a_silent_server_gives_up_instead_of_hanging(silent_server):

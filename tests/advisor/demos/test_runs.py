@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.demos.drivers import Cancelled, EngineError, get_engine, run_scenario
+from advisor.demos.drivers import Cancelled, DriverError, get_driver, run_scenario
 from advisor.demos.scenarios import ParameterError
 
 SMALL = {
@@ -178,9 +178,9 @@ def test_progress_goes_from_zero_to_one(tmp_path):
 
 
 def test_an_unknown_engine_names_the_known_ones():
-    with pytest.raises(EngineError, match="embedded"):
-        get_engine("live-kafka")
-    with pytest.raises(EngineError, match="embedded"):
+    with pytest.raises(DriverError, match="embedded"):
+        get_driver("live-kafka")
+    with pytest.raises(DriverError, match="embedded"):
         run_scenario("replay", {}, engine="nope")
 
 

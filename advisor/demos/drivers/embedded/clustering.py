@@ -20,7 +20,7 @@ import threading
 import time
 
 from advisor.demos.drivers.embedded.children import ChildProcesses, LineReader
-from advisor.demos.errors import EngineError
+from advisor.demos.errors import DriverError
 from advisor.demos.metrics import (
     FixedRateSchedule,
     LatencyHistogram,
@@ -57,7 +57,7 @@ class Delivery:
         # The node answers once the consumer is registered: no message can arrive before.
         self.connection.settimeout(START_TIMEOUT_S)
         if self.reader.readline().strip() != "READY":
-            raise EngineError(f"the node on port {port} did not register the consumer")
+            raise DriverError(f"the node on port {port} did not register the consumer")
         self.connection.settimeout(None)
         self.expected = expected
         self.received: dict[int, float] = {}
@@ -86,7 +86,7 @@ def _start_cluster(children: ChildProcesses, nodes: int) -> list[int]:
     for process in processes:
         line = LineReader(process).next_line(timeout=START_TIMEOUT_S)
         if not line or not line.startswith("port "):
-            raise EngineError("a cluster node did not start")
+            raise DriverError("a cluster node did not start")
         ports.append(int(line.split()[1]))
     for index, process in enumerate(processes):
         successor = ports[index + 1] if index + 1 < nodes else "none"
@@ -140,7 +140,7 @@ def _probe(
             writer.flush()
             ack_reader.join(timeout=DELIVERY_TIMEOUT_S)
         if not delivery.complete.wait(DELIVERY_TIMEOUT_S):
-            raise EngineError(f"only {len(delivery.received)} of {count} messages arrived")
+            raise DriverError(f"only {len(delivery.received)} of {count} messages arrived")
     finally:
         connection.close()
         delivery.close()

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from advisor.demos.drivers.embedded.children import ChildProcesses, LineReader
-from advisor.demos.errors import EngineError
+from advisor.demos.errors import DriverError
 from advisor.demos.metrics import (
     LatencyHistogram,
     RunContext,
@@ -193,7 +193,7 @@ def _produce_to_broker(port: int, bodies: list[str], context: RunContext) -> dic
             writer.write(f"SEND {message_id} {started} {body}\n")
             writer.flush()
             if reader.readline().strip() != "OK":
-                raise EngineError("the demo broker refused a message")
+                raise DriverError("the demo broker refused a message")
             sent.append(started)
             acked.append(time.perf_counter())
     return {"sent": sent, "acked": acked}
@@ -217,7 +217,7 @@ def _consume_with_kills(
         finished = False
         while not finished:
             if time.monotonic() > deadline:
-                raise EngineError(f"the {mode} consumer did not finish in time")
+                raise DriverError(f"the {mode} consumer did not finish in time")
             arguments = ["--mode", mode, "--workdir", str(directory), "--port", str(port)]
             process = children.start(
                 CONSUMER_MODULE, *arguments, "--kill-plan", json.dumps(remaining)
@@ -236,7 +236,7 @@ def _consume_with_kills(
                 process.wait()
                 stderr = process.stderr.read().decode(errors="replace").strip().splitlines()[-3:]
                 status = process.returncode
-                raise EngineError(
+                raise DriverError(
                     CHILD_FAILED.format(mode=mode, status=status, stderr=" | ".join(stderr))
                 )
             children.kill_all()
@@ -265,7 +265,7 @@ def _follow(process, done, messages: int, context: RunContext, deadline: float) 
             context.progress(len(done) / messages, f"{len(done):,} of {messages:,} processed")
         elif line.startswith(("paused", "finished")):
             return line.strip()
-    raise EngineError("a consumer did not finish in time")
+    raise DriverError("a consumer did not finish in time")
 
 
 def _count(results: list[int], messages: int) -> tuple[int, int]:

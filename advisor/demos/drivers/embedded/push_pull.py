@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from advisor.demos.errors import Cancelled, EngineError
+from advisor.demos.errors import Cancelled, DriverError
 from advisor.demos.metrics import (
     FixedRateSchedule,
     LatencyHistogram,
@@ -255,13 +255,13 @@ def _wait(recorder: Recorder, threads: list[threading.Thread], context: RunConte
         while len(recorder.done) < recorder.messages:
             context.check_cancel()
             if recorder.errors:
-                raise EngineError(f"push_pull side failed: {recorder.errors[0]}")
+                raise DriverError(f"push_pull side failed: {recorder.errors[0]}")
             if time.monotonic() > deadline:
-                raise EngineError("push_pull side did not finish in time")
+                raise DriverError("push_pull side did not finish in time")
             done = len(recorder.done)
             context.progress(done / recorder.messages, f"{done:,} consumed")
             time.sleep(0.02)
-    except (Cancelled, EngineError):
+    except (Cancelled, DriverError):
         recorder.stop.set()
         raise
     finally:

@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from advisor.demos.errors import Cancelled, EngineError
-from advisor.demos.metrics import RunContext, machine_facts, now_iso
+from advisor.demos.drivers import metrics_document, never_cancel, no_progress
+from advisor.demos.errors import Cancelled, DriverError
+from advisor.demos.metrics import RunContext, now_iso
 from advisor.demos.scenarios import SCENARIOS
 
 # Under the worker's soft time limit (10 min), so the run fails with our message first.
@@ -46,14 +47,6 @@ BROKER_SETTINGS = {
         "protocol": "AMQP 1.0 (python-qpid-proton)",
     },
 }
-
-
-def _no_progress(fraction: float, message: str) -> None:
-    """Report nowhere."""
-
-
-def _never_cancel() -> bool:
-    return False
 
 
 class LiveDriver:
@@ -81,7 +74,7 @@ class LiveDriver:
         found = dict(self._targets) if self._targets is not None else local_targets()
         for product in (KAFKA, ARTEMIS):
             if product not in found:
-                raise EngineError(NO_LOCAL_BROKERS.format(product=PRODUCTS[product]))
+                raise DriverError(NO_LOCAL_BROKERS.format(product=PRODUCTS[product]))
         return found
 
     def run(
@@ -90,13 +83,13 @@ class LiveDriver:
         parameters: dict,
         *,
         workdir: Path,
-        progress: Callable[[float, str], None] = _no_progress,
-        should_cancel: Callable[[], bool] = _never_cancel,
+        progress: Callable[[float, str], None] = no_progress,
+        should_cancel: Callable[[], bool] = never_cancel,
     ) -> dict:
         from advisor.demos.drivers.live.targets import check_artemis, check_kafka
 
         if scenario_name not in self.scenarios:
-            raise EngineError(f"the live engine cannot run '{scenario_name}'")
+            raise DriverError(f"the live engine cannot run '{scenario_name}'")
         targets = self.targets()
         progress(0.0, "checking the targets")
         check_kafka(targets["kafka"])
@@ -127,20 +120,23 @@ class LiveDriver:
         worker.start()
         worker.join(RUN_TIME_LIMIT_S + GRACE_S)
         if worker.is_alive() or (timed_out.is_set() and "error" in outcome):
-            raise EngineError(TIMED_OUT.format(limit=RUN_TIME_LIMIT_S, targets=names))
+            raise DriverError(TIMED_OUT.format(limit=RUN_TIME_LIMIT_S, targets=names))
         if "error" in outcome:
             error = outcome["error"]
-            if isinstance(error, Cancelled | EngineError):
+            if isinstance(error, Cancelled | DriverError):
                 raise error
-            raise EngineError(f"{type(error).__name__} on {names}: {error}") from error
+            raise DriverError(f"{type(error).__name__} on {names}: {error}") from error
         result = outcome["result"]
         context.progress(1.0, "finished", force=True)
-        return {
-            "scenario": scenario_name,
-            "engine": self.name,
-            "claims": list(scenario.claims),
-            "parameters": dict(parameters),
-            "products": {
+        return metrics_document(
+            scenario=scenario,
+            driver=self.name,
+            parameters=parameters,
+            workdir=Path(workdir),
+            started_at=started_at,
+            duration_s=time.perf_counter() - started,
+            result=result,
+            products={
                 key: {
                     "product": _product_name(target.product),
                     "version": target.version or "unknown",
@@ -151,14 +147,7 @@ class LiveDriver:
                 }
                 for key, target in targets.items()
             },
-            "machine": machine_facts(Path(workdir)),
-            "started_at": started_at,
-            "finished_at": now_iso(),
-            "duration_s": round(time.perf_counter() - started, 3),
-            "sides": result["sides"],
-            "findings": result["findings"],
-            "summary": result["summary"],
-        }
+        )
 
 
 def _product_name(product: str) -> str:

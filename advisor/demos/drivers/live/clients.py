@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from advisor.demos.drivers.live.targets import CONNECT_TIMEOUT_S, Target
-from advisor.demos.errors import Cancelled, EngineError
+from advisor.demos.errors import Cancelled, DriverError
 from advisor.demos.metrics import FixedRateSchedule
 
 ID_PROPERTY = "advisor_id"
@@ -73,7 +73,7 @@ def kafka_create_topic(
         for future in admin.create_topics([new], operation_timeout=30).values():
             future.result(timeout=60)
     except KafkaException as error:
-        raise EngineError(f"target {target.describe()}: creating topic {topic}: {error}") from None
+        raise DriverError(f"target {target.describe()}: creating topic {topic}: {error}") from None
     # Wait until every partition has a leader the clients can find.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -86,7 +86,7 @@ def kafka_create_topic(
         ):
             return
         time.sleep(0.2)
-    raise EngineError(f"target {target.describe()}: topic {topic} got no leaders within 60 s")
+    raise DriverError(f"target {target.describe()}: topic {topic} got no leaders within 60 s")
 
 
 def kafka_delete_topics(target: Target, topics: list[str]) -> None:
@@ -184,7 +184,7 @@ def _await_leaders(client, target: Target, topic: str, timeout_s: float = 30.0) 
         ):
             return
         time.sleep(0.2)
-    raise EngineError(f"target {target.describe()}: no leader for {topic} within {timeout_s} s")
+    raise DriverError(f"target {target.describe()}: no leader for {topic} within {timeout_s} s")
 
 
 def kafka_read_all(

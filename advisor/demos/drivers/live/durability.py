@@ -31,7 +31,7 @@ from advisor.demos.drivers.live.clients import (
 )
 from advisor.demos.drivers.live.summaries import send_side_metrics
 from advisor.demos.drivers.live.targets import Target
-from advisor.demos.errors import EngineError
+from advisor.demos.errors import DriverError
 
 KAFKA_SIDES = (
     ("log", "Kafka acks=all (RF 3, min ISR 2)", "all"),
@@ -191,7 +191,7 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
             )
         side_findings = _findings(log, stored, killer, restart_s)
         if not log.acked:
-            raise EngineError(
+            raise DriverError(
                 f"{label}: no message was acknowledged ({'; '.join(log.errors) or 'no error'})"
             )
         sides[key] = send_side_metrics(

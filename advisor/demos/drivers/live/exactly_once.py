@@ -37,7 +37,7 @@ from advisor.demos.drivers.live.clients import (
 )
 from advisor.demos.drivers.live.summaries import send_side_metrics
 from advisor.demos.drivers.live.targets import Target
-from advisor.demos.errors import EngineError
+from advisor.demos.errors import DriverError
 
 WORKER = "advisor.demos.drivers.live.eo_worker"
 POINTS = ("before_effect", "after_effect", "after_commit")
@@ -84,7 +84,7 @@ def _consume_with_kills(settings: dict, plan, context, label: str) -> dict:
     while True:
         context.check_cancel()
         if time.monotonic() > deadline:
-            raise EngineError(f"{label}: the consumer did not finish within its time limit")
+            raise DriverError(f"{label}: the consumer did not finish within its time limit")
         die_after, die_point = plan[kills_done] if kills_done < len(plan) else (0, "")
         payload = json.dumps({**settings, "die_after": die_after, "die_point": die_point})
         lives += 1
@@ -98,7 +98,7 @@ def _consume_with_kills(settings: dict, plan, context, label: str) -> dict:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise EngineError(
+            raise DriverError(
                 f"{label}: a consumer process hung past {WORKER_TIME_LIMIT_S} s"
             ) from None
         processed += done.stdout.count("done ")
@@ -110,7 +110,7 @@ def _consume_with_kills(settings: dict, plan, context, label: str) -> dict:
             continue
         if done.returncode != 0:
             tail = "\n".join(done.stderr.strip().splitlines()[-5:])
-            raise EngineError(f"{label}: the consumer exited with status {done.returncode}: {tail}")
+            raise DriverError(f"{label}: the consumer exited with status {done.returncode}: {tail}")
         return {"lives": lives, "kills": kills_done, "processed": processed}
 
 

@@ -11,7 +11,7 @@ import contextlib
 from dataclasses import dataclass, field
 
 from advisor.demos.drivers.live import brokers
-from advisor.demos.errors import EngineError
+from advisor.demos.errors import DriverError
 
 KAFKA = "kafka"
 ARTEMIS = "artemis"
@@ -127,7 +127,7 @@ def local_targets() -> dict[str, Target]:
 
 
 def check_kafka(target: Target) -> int:
-    """How many brokers the cluster has; EngineError naming the target and cause otherwise."""
+    """How many brokers the cluster has; DriverError naming the target and cause otherwise."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
@@ -141,14 +141,14 @@ def check_kafka(target: Target) -> int:
         metadata = admin.list_topics(timeout=CONNECT_TIMEOUT_S)
     except KafkaException as error:
         cause = errors[-1] if errors else str(error)
-        raise EngineError(
+        raise DriverError(
             f"target {target.describe()} did not answer within {CONNECT_TIMEOUT_S:.0f} s: {cause}"
         ) from None
     return len(metadata.brokers)
 
 
 def check_artemis(target: Target) -> None:
-    """Open and close an AMQP connection; EngineError naming the target and cause otherwise."""
+    """Open and close an AMQP connection; DriverError naming the target and cause otherwise."""
     from proton.utils import BlockingConnection
 
     try:
@@ -159,6 +159,6 @@ def check_artemis(target: Target) -> None:
         cause = str(error) or type(error).__name__
         if "unauthorized" in cause.lower() or "sasl" in cause.lower():
             cause = f"credentials refused ({cause})"
-        raise EngineError(f"target {target.describe()} could not be reached: {cause}") from None
+        raise DriverError(f"target {target.describe()} could not be reached: {cause}") from None
     with contextlib.suppress(Exception):
         connection.close()
