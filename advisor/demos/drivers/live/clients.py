@@ -275,6 +275,22 @@ class _Stopper:
         event.container.stop()
 
 
+class _ClosesOnce:
+    """How a handler ends its connection: closed once, and a peer that never answers the
+    close gets CLOSE_GRACE_S before the container stops (a hung or silent server)."""
+
+    def finish(self):
+        if not self.closed:
+            self.closed = True
+            self.connection.close()
+            self.stopper = self.container.schedule(CLOSE_GRACE_S, _Stopper())
+
+    def on_connection_closed(self, event):
+        stopper = getattr(self, "stopper", None)
+        if stopper is not None:
+            stopper.cancel()
+
+
 def _handler_base():
     from proton.handlers import MessagingHandler
 
@@ -320,7 +336,7 @@ class AmqpProducer:
         producer = self
         base = _handler_base()
 
-        class Handler(base):
+        class Handler(_ClosesOnce, base):
             def __init__(self):
                 super().__init__(auto_settle=True)
                 self.next = 0
@@ -425,17 +441,6 @@ class AmqpProducer:
                 producer.log.errors.append(str(condition.description if condition else "link"))
                 self.finish()
 
-            def finish(self):
-                if not self.closed:
-                    self.closed = True
-                    self.connection.close()
-                    self.stopper = self.container.schedule(CLOSE_GRACE_S, _Stopper())
-
-            def on_connection_closed(self, event):
-                stopper = getattr(self, "stopper", None)
-                if stopper is not None:
-                    stopper.cancel()
-
         Container(Handler()).run()
         return self.log
 
@@ -474,7 +479,7 @@ class AmqpConsumer:
         consumer = self
         base = _handler_base()
 
-        class Handler(base):
+        class Handler(_ClosesOnce, base):
             def __init__(self):
                 super().__init__(prefetch=consumer.prefetch, auto_accept=False)
                 self.closed = False
@@ -533,17 +538,6 @@ class AmqpConsumer:
 
             def on_connection_error(self, event):
                 self.on_transport_error(event)
-
-            def finish(self):
-                if not self.closed:
-                    self.closed = True
-                    self.connection.close()
-                    self.stopper = self.container.schedule(CLOSE_GRACE_S, _Stopper())
-
-            def on_connection_closed(self, event):
-                stopper = getattr(self, "stopper", None)
-                if stopper is not None:
-                    stopper.cancel()
 
         Container(Handler()).run()
         return self.log
