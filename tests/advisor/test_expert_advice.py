@@ -11,7 +11,6 @@ import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from advisor.engine.answers import validate_answers
 from advisor.engine.knowledge import (
@@ -21,7 +20,7 @@ from advisor.engine.knowledge import (
     tradeoffs,
 )
 from advisor.engine.scoring import fired_rules, recommend, score, tally
-from tests.advisor.test_engine import random_answers
+from tests.advisor.test_engine import answer_sets, moved_toward_a_side, random_answers
 from tests.conftest import load_personas
 
 PERSONAS = load_personas()
@@ -118,12 +117,6 @@ def test_partner_gateway_with_replay_is_both_not_kafka(bank, default_rules):
 # -- decisive needs bind ------------------------------------------------------------
 
 
-@st.composite
-def answer_sets(draw, bank):
-    seed = draw(st.integers(min_value=0, max_value=2**32 - 1))
-    return random_answers(bank, random.Random(seed))
-
-
 def test_a_one_sided_decisive_need_never_yields_the_other_side(bank, default_rules):
     @settings(
         max_examples=PROPERTY_EXAMPLES,
@@ -148,33 +141,12 @@ def test_a_change_toward_one_side_never_moves_the_verdict_away_from_it(bank, def
     verdict toward that side on the axis broker - both - Kafka, or leaves it."""
 
     @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(
-        answers=answer_sets(bank),
-        question_index=st.integers(0, len(bank.questions) - 1),
-        option_index=st.integers(0, 10),
-    )
-    def check(answers, question_index, option_index):
-        question = bank.questions[question_index]
-        if not question.is_shown(answers):
-            return
-        target = question.options[option_index % len(question.options)]
-        if target.leans is None:
-            return
-        current = answers[question.id]
-        if question.kind == "multi":
-            if target.value in current:
-                return
-            moved = [v for v in current if v != question.exclusive] + [target.value]
-        else:
-            if question.option(current).leans == target.leans:
-                return
-            moved = target.value
-        changed = validate_answers(
-            {**answers, question.id: moved}, bank, require_all=False, fill_defaults=True
-        )
+    @given(case=moved_toward_a_side())
+    def check(case):
+        answers, changed, side = case
         before = ORDER[score(answers, default_rules).recommendation]
         after = ORDER[score(changed, default_rules).recommendation]
-        if target.leans == "kafka":
+        if side == "kafka":
             assert after >= before
         else:
             assert after <= before
