@@ -292,6 +292,19 @@ class RunContext:
             message = f"{self.label}: {message}"
         self._progress(round(self.low + (self.high - self.low) * clamped, 4), message)
 
+    def cancelling_when(self, check: Callable[[], bool]) -> RunContext:
+        """This context, also cancelled when ``check()`` says yes (e.g. a deadline passed)."""
+        asked = self._should_cancel
+        return RunContext(
+            self.workdir,
+            self._progress,
+            lambda: check() or asked(),
+            low=self.low,
+            high=self.high,
+            label=self.label,
+            _shared=self._shared,
+        )
+
     def check_cancel(self) -> None:
         """Raise :class:`Cancelled` when the caller asked to stop."""
         if self._should_cancel():

@@ -10,17 +10,15 @@ import time
 
 import pytest
 
-from advisor.demos.drivers.live import LiveDriver
+from advisor.demos.drivers import run_scenario
 from advisor.demos.drivers.live.clients import AmqpProducer, amqp_drain
 from advisor.demos.errors import DriverError
-from advisor.demos.scenarios import validate_parameters
 
 pytestmark = pytest.mark.live
 
 
 def run(live_targets, scenario: str, tmp_path, **parameters) -> dict:
-    driver = LiveDriver().bound_to(live_targets)
-    return driver.run(scenario, validate_parameters(scenario, parameters), workdir=tmp_path)
+    return run_scenario(scenario, parameters, engine="live", workdir=tmp_path, targets=live_targets)
 
 
 def test_durable_sends_lose_nothing_acknowledged_when_a_broker_is_killed(live_targets, tmp_path):
@@ -107,6 +105,5 @@ def test_artemis_refusing_credentials_fails_the_run_naming_target_and_cause(live
     from dataclasses import replace
 
     wrong = replace(live_targets["artemis"], name="artemis with a wrong password", password="no")
-    driver = LiveDriver().bound_to({**live_targets, "artemis": wrong})
     with pytest.raises(DriverError, match="artemis with a wrong password"):
-        driver.run("replay", validate_parameters("replay", {}), workdir=tmp_path)
+        run({**live_targets, "artemis": wrong}, "replay", tmp_path)

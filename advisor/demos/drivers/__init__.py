@@ -9,7 +9,6 @@ field (and ``demo_run --engine``) names the driver: ``embedded`` needs nothing i
 from __future__ import annotations
 
 import importlib
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,26 +42,24 @@ def never_cancel() -> bool:
 
 
 class Driver(Protocol):
-    """What every driver offers; ``run`` returns the metrics document.
+    """What every driver offers: the scenarios it runs, and ``measure`` to run one.
 
-    ``run`` gets validated parameters and a work directory it may fill and must leave
-    tidy (large data files removed); it calls ``progress(fraction, message)`` at least a
-    few times a second, polls ``should_cancel()`` and raises :class:`Cancelled` when it
-    says yes, and raises :class:`DriverError` when it cannot run (e.g. a broker is down).
+    ``measure`` gets the scenario, validated parameters and a :class:`RunContext` (its
+    work directory, which the driver may fill and must leave tidy, large data files
+    removed; progress; cancellation). It reports progress at least a few times a second,
+    calls ``context.check_cancel()`` often (which raises :class:`Cancelled`), and raises
+    :class:`DriverError` when it cannot run (e.g. a broker is down). It returns the
+    result: ``sides``, ``findings`` and ``summary``, plus any facts of its own (the live
+    driver adds ``products``). :func:`run_scenario` frames it into the metrics document.
     """
 
     name: str
     scenarios: tuple[str, ...]  # the scenarios this driver can run
 
-    def run(
-        self,
-        scenario_name: str,
-        parameters: dict,
-        *,
-        workdir: Path,
-        progress: Callable[[float, str], None] = no_progress,
-        should_cancel: Callable[[], bool] = never_cancel,
-    ) -> dict: ...
+    def measure(self, scenario: Scenario, parameters: dict, context: RunContext) -> dict: ...
+
+
+RESULT_KEYS = ("sides", "findings", "summary")
 
 
 def metrics_document(
@@ -74,9 +71,9 @@ def metrics_document(
     started_at: str,
     duration_s: float,
     result: dict,
-    **facts,
 ) -> dict:
-    """A run's metrics document: what every driver reports, then its own ``facts``."""
+    """A run's metrics document: what every driver reports, then the driver's own facts."""
+    facts = {key: value for key, value in result.items() if key not in RESULT_KEYS}
     return {
         "scenario": scenario.name,
         "engine": driver,
@@ -87,9 +84,7 @@ def metrics_document(
         "started_at": started_at,
         "finished_at": now_iso(),
         "duration_s": round(duration_s, 3),
-        "sides": result["sides"],
-        "findings": result["findings"],
-        "summary": result["summary"],
+        **{key: result[key] for key in RESULT_KEYS},
     }
 
 
@@ -99,39 +94,9 @@ class EmbeddedDriver:
     name = "embedded"
     scenarios = tuple(SCENARIOS)
 
-    def run(
-        self,
-        scenario_name: str,
-        parameters: dict,
-        *,
-        workdir: Path,
-        progress: Callable[[float, str], None] = no_progress,
-        should_cancel: Callable[[], bool] = never_cancel,
-    ) -> dict:
-        if scenario_name not in self.scenarios:
-            supported = ", ".join(self.scenarios)
-            raise DriverError(
-                UNSUPPORTED_SCENARIO.format(
-                    engine=self.name, scenario=scenario_name, supported=supported
-                )
-            )
-        scenario = SCENARIOS[scenario_name]
-        runner = importlib.import_module(f"advisor.demos.drivers.embedded.{scenario_name}")
-        context = RunContext(Path(workdir), progress, should_cancel)
-        started_at, started = now_iso(), time.perf_counter()
-        context.progress(0.0, f"starting {scenario.title}", force=True)
-        result = runner.run(parameters, context)
-        duration = time.perf_counter() - started
-        context.progress(1.0, "finished", force=True)
-        return metrics_document(
-            scenario=scenario,
-            driver=self.name,
-            parameters=parameters,
-            workdir=Path(workdir),
-            started_at=started_at,
-            duration_s=duration,
-            result=result,
-        )
+    def measure(self, scenario: Scenario, parameters: dict, context: RunContext) -> dict:
+        runner = importlib.import_module(f"advisor.demos.drivers.embedded.{scenario.name}")
+        return runner.run(parameters, context)
 
 
 def _live() -> Driver:
@@ -169,18 +134,47 @@ def run_scenario(
     """
     validated = validate_parameters(scenario_name, parameters or {})
     chosen = get_driver(engine)
+    if scenario_name not in chosen.scenarios:
+        supported = ", ".join(chosen.scenarios)
+        raise DriverError(
+            UNSUPPORTED_SCENARIO.format(
+                engine=chosen.name, scenario=scenario_name, supported=supported
+            )
+        )
     if targets is not None:
         # Live runs on registered clusters ({"kafka": Target, "artemis": Target}).
         chosen = chosen.bound_to(targets)
-    options = {
-        "progress": progress or no_progress,
-        "should_cancel": should_cancel or never_cancel,
-    }
+    scenario = SCENARIOS[scenario_name]
     if workdir is not None:
         Path(workdir).mkdir(parents=True, exist_ok=True)
-        return chosen.run(scenario_name, validated, workdir=Path(workdir), **options)
-    temporary = Path(tempfile.mkdtemp(prefix=f"demo-{scenario_name}-"))
-    try:
-        return chosen.run(scenario_name, validated, workdir=temporary, **options)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+        return _framed(chosen, scenario, validated, Path(workdir), progress, should_cancel)
+    with tempfile.TemporaryDirectory(
+        prefix=f"demo-{scenario_name}-", ignore_cleanup_errors=True
+    ) as temporary:
+        return _framed(chosen, scenario, validated, Path(temporary), progress, should_cancel)
+
+
+def _framed(
+    driver: Driver,
+    scenario: Scenario,
+    parameters: dict,
+    workdir: Path,
+    progress: Callable[[float, str], None] | None,
+    should_cancel: Callable[[], bool] | None,
+) -> dict:
+    """Run ``driver.measure`` between the first and last progress; the metrics document."""
+    context = RunContext(workdir, progress or no_progress, should_cancel or never_cancel)
+    started_at, started = now_iso(), time.perf_counter()
+    context.progress(0.0, f"starting {scenario.title}", force=True)
+    result = driver.measure(scenario, parameters, context)
+    duration = time.perf_counter() - started
+    context.progress(1.0, "finished", force=True)
+    return metrics_document(
+        scenario=scenario,
+        driver=driver.name,
+        parameters=parameters,
+        workdir=workdir,
+        started_at=started_at,
+        duration_s=duration,
+        result=result,
+    )

@@ -11,11 +11,9 @@ import threading
 
 import pytest
 
-from advisor.demos.drivers import get_driver
-from advisor.demos.drivers.live import LiveDriver
+from advisor.demos.drivers import run_scenario
 from advisor.demos.drivers.live.targets import ARTEMIS, KAFKA, Target
 from advisor.demos.errors import DriverError
-from advisor.demos.scenarios import validate_parameters
 
 
 def closed_port() -> int:
@@ -65,8 +63,7 @@ def targets(kafka_port: int, artemis_port: int) -> dict:
 
 
 def run(bound: dict, tmp_path) -> None:
-    driver = LiveDriver().bound_to(bound)
-    driver.run("replay", validate_parameters("replay", {}), workdir=tmp_path)
+    run_scenario("replay", {}, engine="live", workdir=tmp_path, targets=bound)
 
 
 def test_a_stopped_kafka_target_fails_naming_the_target(tmp_path):
@@ -99,7 +96,7 @@ def test_the_password_stays_out_of_the_targets_repr():
 def test_without_local_brokers_the_live_engine_says_how_to_start_them(tmp_path, monkeypatch):
     monkeypatch.setattr("advisor.demos.drivers.live.targets.local_targets", lambda: {})
     with pytest.raises(DriverError, match="make brokers"):
-        get_driver("live").run("replay", validate_parameters("replay", {}), workdir=tmp_path)
+        run_scenario("replay", {}, engine="live", workdir=tmp_path)
 
 
 def test_an_amqp_client_on_a_silent_server_gives_up_instead_of_hanging(silent_server):

@@ -1,6 +1,6 @@
 """The live driver: the five scenarios on Apache Kafka and Apache ActiveMQ Artemis themselves.
 
-Same protocol as the embedded driver (``name``, ``scenarios``, ``run``) and the same
+Same protocol as the embedded driver (``name``, ``scenarios``, ``measure``) and the same
 OMB-shaped metrics document, plus ``products``: which product, version, target and the
 settings that matter on each side. Targets come from the local clusters ``make brokers``
 started unless the caller binds registered ones with :meth:`LiveDriver.bound_to`; nobody
@@ -17,13 +17,10 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
 
-from advisor.demos.drivers import metrics_document, never_cancel, no_progress
 from advisor.demos.errors import Cancelled, DriverError
-from advisor.demos.metrics import RunContext, now_iso
-from advisor.demos.scenarios import SCENARIOS
+from advisor.demos.metrics import RunContext
+from advisor.demos.scenarios import SCENARIOS, Scenario
 
 # Under the worker's soft time limit (10 min), so the run fails with our message first.
 RUN_TIME_LIMIT_S = 540.0
@@ -77,46 +74,34 @@ class LiveDriver:
                 raise DriverError(NO_LOCAL_BROKERS.format(product=PRODUCTS[product]))
         return found
 
-    def run(
-        self,
-        scenario_name: str,
-        parameters: dict,
-        *,
-        workdir: Path,
-        progress: Callable[[float, str], None] = no_progress,
-        should_cancel: Callable[[], bool] = never_cancel,
-    ) -> dict:
+    def measure(self, scenario: Scenario, parameters: dict, context: RunContext) -> dict:
         from advisor.demos.drivers.live.targets import check_artemis, check_kafka
 
-        if scenario_name not in self.scenarios:
-            raise DriverError(f"the live engine cannot run '{scenario_name}'")
         targets = self.targets()
-        progress(0.0, "checking the targets")
+        context.progress(0.0, "checking the targets", force=True)
         check_kafka(targets["kafka"])
         check_artemis(targets["artemis"])
-        scenario = SCENARIOS[scenario_name]
-        module = importlib.import_module(f"advisor.demos.drivers.live.{scenario_name}")
+        module = importlib.import_module(f"advisor.demos.drivers.live.{scenario.name}")
         deadline = time.monotonic() + RUN_TIME_LIMIT_S
         timed_out = threading.Event()
 
-        def cancel() -> bool:
+        def past_deadline() -> bool:
             if time.monotonic() > deadline:
                 timed_out.set()
                 return True
-            return should_cancel()
+            return False
 
-        context = RunContext(Path(workdir), progress, cancel)
-        started_at, started = now_iso(), time.perf_counter()
+        bounded = context.cancelling_when(past_deadline)
         outcome: dict = {}
 
         def body() -> None:
             try:
-                outcome["result"] = module.run(parameters, context, targets)
+                outcome["result"] = module.run(parameters, bounded, targets)
             except BaseException as error:  # handed to the calling thread
                 outcome["error"] = error
 
         names = " and ".join(target.describe() for target in targets.values())
-        worker = threading.Thread(target=body, name=f"live-{scenario_name}", daemon=True)
+        worker = threading.Thread(target=body, name=f"live-{scenario.name}", daemon=True)
         worker.start()
         worker.join(RUN_TIME_LIMIT_S + GRACE_S)
         if worker.is_alive() or (timed_out.is_set() and "error" in outcome):
@@ -126,28 +111,18 @@ class LiveDriver:
             if isinstance(error, Cancelled | DriverError):
                 raise error
             raise DriverError(f"{type(error).__name__} on {names}: {error}") from error
-        result = outcome["result"]
-        context.progress(1.0, "finished", force=True)
-        return metrics_document(
-            scenario=scenario,
-            driver=self.name,
-            parameters=parameters,
-            workdir=Path(workdir),
-            started_at=started_at,
-            duration_s=time.perf_counter() - started,
-            result=result,
-            products={
-                key: {
-                    "product": _product_name(target.product),
-                    "version": target.version or "unknown",
-                    "target": target.name,
-                    "local": target.local,
-                    "broker_settings": BROKER_SETTINGS[key] if target.local else {},
-                    "scenario_settings": getattr(module, "SETTINGS", {}).get(key, {}),
-                }
-                for key, target in targets.items()
-            },
-        )
+        products = {
+            key: {
+                "product": _product_name(target.product),
+                "version": target.version or "unknown",
+                "target": target.name,
+                "local": target.local,
+                "broker_settings": BROKER_SETTINGS[key] if target.local else {},
+                "scenario_settings": getattr(module, "SETTINGS", {}).get(key, {}),
+            }
+            for key, target in targets.items()
+        }
+        return {**outcome["result"], "products": products}
 
 
 def _product_name(product: str) -> str:
