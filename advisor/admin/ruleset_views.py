@@ -114,7 +114,9 @@ def impact_view(request: HttpRequest, model_admin: RuleSetAdmin, object_id: str)
             model_admin.message_user(request, DRAFT_PUBLISHED.format(version=draft.version))
             return redirect("admin:advisor_ruleset_changelist")
     reports = Report.objects.latest_per_assessment()
-    impact = rulesets.ruleset_impact(draft=draft, reports=reports)
+    impact = rulesets.ruleset_impact(
+        draft=draft, reports=reports, changed_page=request.GET.get("page", 1)
+    )
     context = {
         **page_context(request, model_admin),
         "original": draft,

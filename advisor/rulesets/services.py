@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,7 +43,8 @@ NO_PUBLISHED_RULES = (
 
 
 # Rows the impact page lists (changed assessments, unscorable ones); counts cover them all.
-IMPACT_LISTED = 200
+IMPACT_LISTED = 200  # assessments that could not be scored, listed with the reason
+IMPACT_PAGE_SIZE = 50  # changed assessments listed a page at a time
 
 
 class NoPublishedRules(LookupError):
@@ -307,7 +309,9 @@ class RulesetImpact:
     baseline: RuleSet | None
     total: int  # assessments scored both ways
     changed_count: int
-    changed: tuple[AssessmentImpact, ...]  # IMPACT_LISTED of them at most, oldest first
+    # One page of the changed assessments, oldest first: `changed_page` says which.
+    changed: tuple[AssessmentImpact, ...]
+    changed_page: Page
     transitions: tuple[tuple[str, str, int], ...]  # (verdict now, with the draft, how many)
     shifts: tuple[tuple[float, int, int], ...]  # (Kafka shift, how many, how many change)
     unscorable: tuple[tuple[Any, str], ...]  # (report, why), the first IMPACT_LISTED
@@ -363,7 +367,7 @@ def _full_rows(answers: dict, ruleset: engine_rules.Rulebook) -> tuple[int, ...]
     return tally_row(tally(fired_rules(answers, ruleset)))
 
 
-def ruleset_impact(*, draft: RuleSet, reports) -> RulesetImpact:
+def ruleset_impact(*, draft: RuleSet, reports, changed_page: int | str = 1) -> RulesetImpact:
     """How the verdicts of submitted assessments would change if `draft` were published.
 
     `reports` is the Report queryset to weigh (the latest report of each submitted
@@ -371,12 +375,16 @@ def ruleset_impact(*, draft: RuleSet, reports) -> RulesetImpact:
     ruleset's and the draft's weights and switches (advisor/rulesets/impact.py), with no
     answer read; a report is scored in full from its answers only where a rule's condition
     differs from its ruleset's, or the question bank changed since. Answers that no longer
-    validate are counted apart, with the reason.
+    validate are counted apart, with the reason. The changed assessments are listed a page
+    of IMPACT_PAGE_SIZE at a time, oldest first; `changed_page` is read as Django's
+    `Paginator.get_page` reads a page number (not a number: the first; past the end: the
+    last).
     """
     baseline = RuleSet.objects.current()
     differences = tuple(_rule_differences(baseline, draft))
     if baseline is None:  # nothing published, so no report either
-        return RulesetImpact(draft, None, 0, 0, (), (), (), (), 0, 0, differences)
+        empty = Paginator((), IMPACT_PAGE_SIZE).get_page(1)
+        return RulesetImpact(draft, None, 0, 0, (), empty, (), (), (), 0, 0, differences)
     before_rules = engine_ruleset_for(baseline)
     after_rules = draft.to_engine()
     bank = default_bank()
@@ -425,12 +433,15 @@ def ruleset_impact(*, draft: RuleSet, reports) -> RulesetImpact:
     shift = np.round(after.kafka_scores - before.kafka_scores, 1)
     values, counts = np.unique(shift, return_counts=True)
     changing = dict(zip(*np.unique(shift[changed], return_counts=True), strict=True))
+    changed_count = int(changed.sum())
+    page = Paginator(range(changed_count), IMPACT_PAGE_SIZE).get_page(changed_page)
     return RulesetImpact(
         draft=draft,
         baseline=baseline,
         total=len(before.codes),
-        changed_count=int(changed.sum()),
-        changed=tuple(_first_changed(tallies.segments, before, after, changed)),
+        changed_count=changed_count,
+        changed=tuple(_changed_page(tallies.segments, before, after, changed, page)),
+        changed_page=page,
         transitions=tuple(
             (OUTCOMES[pair // len(OUTCOMES)], OUTCOMES[pair % len(OUTCOMES)], int(count))
             for pair, count in zip(pairs.tolist(), pair_counts.tolist(), strict=True)
@@ -454,27 +465,31 @@ def _verdict(result: Outcomes, index: int) -> Verdict:
     return Verdict(result.recommendation(index), scores)
 
 
-def _first_changed(segments, before, after, changed) -> list[AssessmentImpact]:
-    """IMPACT_LISTED changed assessments, oldest first, with their reports."""
+def _changed_page(segments, before, after, changed, page: Page) -> list[AssessmentImpact]:
+    """The changed assessments on `page`, in the order of all of them: oldest first."""
+    if not page.object_list:
+        return []
+    stop = page.end_index()  # every segment gives its `stop` oldest; the page is cut from those
     listed: list[tuple[Any, AssessmentImpact]] = []
     start = 0
     for identity, size in segments:
-        indices = (np.flatnonzero(changed[start : start + size])[:IMPACT_LISTED] + start).tolist()
-        if indices and isinstance(identity, list):  # scored in full: the reports, in order
-            rows = [(identity[index - start], index) for index in indices]
-        elif indices:
+        indices = np.flatnonzero(changed[start : start + size]) + start
+        if not len(indices):
+            rows = []
+        elif isinstance(identity, list):  # scored in full: the reports, oldest first
+            rows = [(identity[index - start], index) for index in indices[:stop].tolist()]
+        else:
             # Re-tallied from masks: one mask, one verdict, so every report that holds the
-            # mask of a changed row changes the same way.
+            # mask of a changed row changes the same way. Rows are in no order: the oldest
+            # reports holding any changed mask are asked of the database.
             queryset, stored = identity
-            by_mask = {bytes(stored[index - start]): index for index in indices}
+            by_mask = {bytes(stored[index - start]): index for index in indices.tolist()}
             reports = (
                 queryset.filter(matched_rules__in=list(by_mask))
                 .only("pk", "title", "answers", "created_at", "assessment_id", "matched_rules")
-                .order_by("created_at", "pk")[:IMPACT_LISTED]
+                .order_by("created_at", "pk")[:stop]
             )
             rows = [(report, by_mask[bytes(report.matched_rules)]) for report in reports]
-        else:
-            rows = []
         start += size
         listed.extend(
             (
@@ -484,7 +499,7 @@ def _first_changed(segments, before, after, changed) -> list[AssessmentImpact]:
             for report, index in rows
         )
     listed.sort(key=lambda pair: pair[0])
-    return [impact for _, impact in listed[:IMPACT_LISTED]]
+    return [impact for _, impact in listed[page.start_index() - 1 : stop]]
 
 
 @dataclass(frozen=True)

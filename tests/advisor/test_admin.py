@@ -239,6 +239,39 @@ def test_a_bad_weight_gets_an_error_naming_the_rule_and_the_field(
 # -- the whole story: edit, preview, publish ------------------------------------------
 
 
+def test_the_changed_assessments_are_listed_a_page_at_a_time_oldest_first(
+    admin_client, published_ruleset, monkeypatch
+):
+    monkeypatch.setattr(rulesets, "IMPACT_PAGE_SIZE", 2)
+    for number in range(1, 6):
+        submitted_assessment(LEDGER, title=f"Ledger {number}")
+    submitted_assessment("order_fulfilment_jms", title="Orders")
+    admin_client.post(reverse("admin:advisor_ruleset_new_draft"))
+    draft = RuleSet.objects.get(version="v2")
+    post_rules_list(admin_client, draft, {"replay-forever": {"weight": "0"}})
+    url = reverse("admin:advisor_ruleset_impact", args=[draft.pk])
+
+    def listed(page) -> list[str]:
+        response = admin_client.get(url, {"page": page})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "<strong>5</strong> of 6 submitted assessments" in html
+        table = html[html.index('id="changed-assessments"') :]
+        table = table[: table.index("</table>")]
+        return [title for title in (f"Ledger {n}" for n in range(1, 6)) if title in table]
+
+    assert listed(1) == ["Ledger 1", "Ledger 2"]
+    assert listed(2) == ["Ledger 3", "Ledger 4"]
+    assert listed(3) == ["Ledger 5"]
+    assert listed("not a number") == ["Ledger 1", "Ledger 2"]  # the first page
+    assert listed(99) == ["Ledger 5"]  # the last page
+    page = admin_client.get(url, {"page": 2}).content.decode()
+    assert "3 to 4 of the 5, oldest first." in page
+    assert "Page 2 of 3" in page
+    assert 'href="?page=1#changed-assessments"' in page
+    assert 'href="?page=3#changed-assessments"' in page
+
+
 def test_edit_weights_preview_and_publish_then_new_assessments_use_them(
     admin_client, published_ruleset, admin_user, tmp_path
 ):

@@ -153,7 +153,7 @@ def test_reports_from_another_question_bank_are_scored_from_their_answers(everyo
     assert impact.total == len(everyone) - 1
 
 
-def test_the_page_lists_a_bounded_number_of_changed_assessments_and_counts_them_all(
+def test_the_page_lists_a_page_of_changed_assessments_oldest_first_and_counts_them_all(
     everyone, admin_user, admin_client, monkeypatch
 ):
     draft = ruleset_new_draft(user=admin_user)
@@ -162,17 +162,18 @@ def test_the_page_lists_a_bounded_number_of_changed_assessments_and_counts_them_
     unbounded = ruleset_impact(draft=draft, reports=latest)
     persona = unbounded.changed[0].report.title.replace(" ", "_")
     again = [submitted_assessment(persona, title=f"{persona} again, {n}")[1] for n in (2, 3)]
-    monkeypatch.setattr(rulesets, "IMPACT_LISTED", 1)
+    monkeypatch.setattr(rulesets, "IMPACT_PAGE_SIZE", 1)
 
-    impact = ruleset_impact(draft=draft, reports=latest)
+    first = ruleset_impact(draft=draft, reports=latest)
+    last = ruleset_impact(draft=draft, reports=latest, changed_page=10**6)  # past the end
 
     count = unbounded.changed_count + 2
-    assert impact.changed_count == count
-    (listed,) = impact.changed
-    changed = {row.report.pk for row in unbounded.changed} | {report.pk for report in again}
-    assert listed.report.pk in changed
+    assert first.changed_count == count and first.changed_page.paginator.num_pages == count
+    oldest = min(unbounded.changed, key=lambda row: (row.report.created_at, str(row.report.pk)))
+    assert [row.report.pk for row in first.changed] == [oldest.report.pk]
+    assert [row.report.pk for row in last.changed] == [again[-1].pk]  # the newest changed
     page = admin_client.get(reverse("admin:advisor_ruleset_impact", args=[draft.pk]))
-    assert f"1 of the {count} are listed, oldest first." in page.content.decode()
+    assert f"1 to 1 of the {count}, oldest first." in page.content.decode()
 
 
 def test_the_data_migration_fills_the_firings_of_reports_made_before_they_were_stored(

@@ -11,12 +11,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor.engine.answers import validate_answers
 from advisor.engine.conditions import parse_condition
 from advisor.engine.firings import firing_mask, mask_width, masked_rule_ids
 from advisor.engine.rules import Rulebook
-from advisor.engine.scoring import score, shares, tally
+from advisor.engine.scoring import Tally, score, shares, tally, verdict
 from advisor.rulesets import impact
 from advisor.rulesets.impact import Retally, masks_array, outcomes
 
@@ -113,3 +115,74 @@ def test_a_rule_whose_condition_changed_is_not_tallied_from_the_mask(default_rul
     expected = shares(tally(others).raw)["kafka"]
     result = outcomes(retally.rows(all_matched), close_call_margin=10.0)
     assert result.kafka_scores[0] == expected
+
+
+def engine_outcome(row, margin: float) -> tuple[str, float, float]:
+    """What the engine's own verdict and shares say of one tally row."""
+    artemis, kafka, artemis_decisive, kafka_decisive = (int(value) for value in row)
+    counted = Tally(
+        raw={"artemis": artemis / 100, "kafka": kafka / 100},
+        decisive={
+            "artemis": ["held"] if artemis_decisive else [],
+            "kafka": ["held"] if kafka_decisive else [],
+        },
+        counted={},
+        explained_by={},
+    )
+    scores = shares(counted.raw)
+    return verdict(counted, margin), scores["kafka"], scores["artemis"]
+
+
+def assert_outcomes_follow_the_engine(rows: np.ndarray, margin: float) -> None:
+    result = outcomes(rows, close_call_margin=margin)
+    for index, row in enumerate(rows):
+        expected = engine_outcome(row, margin)
+        got = (
+            result.recommendation(index),
+            float(result.kafka_scores[index]),
+            float(result.artemis_scores[index]),
+        )
+        assert got == expected, (row.tolist(), margin)
+
+
+def test_outcomes_on_the_boundaries_match_the_engine():
+    # No points; a tie; a lead exactly at the close-call margin (45/55 at 10 points); just
+    # under and over it; shares on a rounding tie (1/16 = 6.25 %, 1/80 = 1.25 %); huge totals.
+    pairs = [(0, 0), (100, 100), (4500, 5500), (5500, 4500), (4501, 5499), (4499, 5501)]
+    pairs += [(100, 1500), (1500, 100), (100, 7900), (7900, 100), (1, 2), (2, 1)]
+    pairs += [(33, 67), (67, 33), (10**9, 10**9 + 1), (1, 10**9)]
+    rows = np.array(
+        [
+            (artemis, kafka, artemis_decisive, kafka_decisive)
+            for artemis, kafka in pairs
+            for artemis_decisive in (0, 1)
+            for kafka_decisive in (0, 1)
+        ],
+        dtype=np.int64,
+    )
+    for margin in (0.0, 10.0, 12.5, 100.0):
+        assert_outcomes_follow_the_engine(rows, margin)
+
+
+points = st.integers(min_value=0, max_value=200_000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(points, points, st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=40
+    ),
+    margin=st.sampled_from([0.0, 5.0, 10.0, 12.5, 20.0]),
+)
+def test_outcomes_follow_the_engine_for_any_tally(rows, margin):
+    assert_outcomes_follow_the_engine(np.array(rows, dtype=np.int64).reshape(-1, 4), margin)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tie=st.integers(min_value=0, max_value=999), scale=st.integers(min_value=1, max_value=1000))
+def test_shares_on_rounding_ties_round_as_python_does(tie, scale):
+    # A Kafka share of x.x5 % (a hundredths digit of 5) is where numpy's rounding and
+    # Python's can part: 10 * tie + 5 hundredths of every 10,000 points.
+    kafka = (10 * tie + 5) * scale
+    rows = np.array([[10_000 * scale - kafka, kafka, 0, 0]], dtype=np.int64)
+    assert_outcomes_follow_the_engine(rows, 10.0)
