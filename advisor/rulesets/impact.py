@@ -3,9 +3,9 @@
 A report stores which of its ruleset's rules matched its answers (a firing mask, see
 ``advisor.engine.firings``). An administrator edits weights and switches, not conditions,
 so another ruleset's verdict for those answers follows from the mask alone, through the
-engine's own ``tally``: no answer is read, no condition evaluated. Only
-rules whose condition differs (or that the report's ruleset lacks) need the answers: the
-caller re-scores those reports in full.
+engine's own ``tally``: no answer is read, no condition evaluated. Only rules whose
+condition differs (or that the report's ruleset lacks) need the answers: the caller
+evaluates those conditions alone and hands their bits in beside the masks.
 
 For speed over many reports the masks are tallied with numpy, a rule group at a time:
 tallies of different groups add up, so each group's 2**k possible firings are tallied
@@ -51,14 +51,22 @@ def tally_row(counted: Tally) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Retally:
-    """Tallies, under `target`'s weights and switches, of masks stored over `source`."""
+    """Tallies, under `target`'s weights and switches, of masks stored over `source`.
+
+    Each target rule reads one column of firing bits: the mask's bit of the source rule
+    with its id and condition, or, for a rule the mask says nothing about (new, or another
+    condition: a rules-file import), a column the caller adds by evaluating its condition
+    against the answers (:meth:`evaluated`). Only those conditions are evaluated, never
+    the whole ruleset.
+    """
 
     source: Rulebook
     target: Rulebook
-    # Target rules a mask over `source` says nothing about (new, or another condition).
-    unknown: tuple[str, ...]
-    # Rules alone in their group: their bit positions and tallies (one row each), which a
-    # matrix product adds up; groups of several: their positions and a table of 2**k rows.
+    # Target rules a mask over `source` says nothing about (new, or another condition):
+    # their firing bits come from the answers, in this order, after the mask's columns.
+    unknown: tuple[Rule, ...]
+    # Rules alone in their group: their columns and tallies (one row each), which a
+    # matrix product adds up; groups of several: their columns and a table of 2**k rows.
     single_positions: tuple[int, ...]
     single_tallies: np.ndarray  # (len(single_positions), TALLY_COLUMNS) int64
     chunks: tuple[tuple[int, ...], ...]
@@ -66,25 +74,27 @@ class Retally:
 
     @classmethod
     def build(cls, *, source: Rulebook, target: Rulebook) -> Retally:
-        target_rules = {rule.id: rule for rule in target.rules}
-        known: dict[int, Rule] = {}  # source position -> the target's rule (its weights)
-        for position, rule in enumerate(source.rules):
-            counterpart = target_rules.get(rule.id)
-            if counterpart is not None and _same_condition(rule, counterpart):
-                known[position] = counterpart
-        covered = {rule.id for rule in known.values()}
-        unknown = tuple(rule.id for rule in target.rules if rule.id not in covered)
+        by_id = {rule.id: position for position, rule in enumerate(source.rules)}
+        columns: dict[int, Rule] = {}  # column -> the target's rule (its weights)
+        unknown: list[Rule] = []
+        for rule in target.rules:
+            position = by_id.get(rule.id)
+            if position is not None and _same_condition(source.rules[position], rule):
+                columns[position] = rule
+            else:
+                columns[len(source.rules) + len(unknown)] = rule
+                unknown.append(rule)
         groups: dict[str, list[int]] = {}
-        for position, rule in known.items():
-            groups.setdefault(rule_group(rule), []).append(position)
+        for column, rule in columns.items():
+            groups.setdefault(rule_group(rule), []).append(column)
         single_positions, single_tallies, chunks, tables = [], [], [], []
         for members in groups.values():
             table = np.zeros((1 << len(members), TALLY_COLUMNS), dtype=np.int64)
             for combination in range(1 << len(members)):
                 fired = [
-                    known[position]
-                    for bit, position in enumerate(members)
-                    if combination >> bit & 1 and known[position].enabled
+                    columns[column]
+                    for bit, column in enumerate(members)
+                    if combination >> bit & 1 and columns[column].enabled
                 ]
                 table[combination] = tally_row(tally(fired))
             if len(members) == 1:
@@ -96,18 +106,30 @@ class Retally:
         return cls(
             source=source,
             target=target,
-            unknown=unknown,
+            unknown=tuple(unknown),
             single_positions=tuple(single_positions),
             single_tallies=np.array(single_tallies, dtype=np.int64).reshape(-1, TALLY_COLUMNS),
             chunks=tuple(chunks),
             tables=tuple(tables),
         )
 
-    def rows(self, masks: np.ndarray) -> np.ndarray:
-        """Tally rows (N, TALLY_COLUMNS) for masks given as (N, width) unsigned bytes."""
+    def evaluated(self, answers: list[dict]) -> np.ndarray:
+        """The firing bits of the :attr:`unknown` rules for each report's answers."""
+        return np.array(
+            [[rule.when.evaluate(each) for rule in self.unknown] for each in answers],
+            dtype=np.uint8,
+        ).reshape(len(answers), len(self.unknown))
+
+    def rows(self, masks: np.ndarray, evaluated: np.ndarray | None = None) -> np.ndarray:
+        """Tally rows (N, TALLY_COLUMNS) for masks given as (N, width) unsigned bytes and,
+        when some rules are :attr:`unknown`, their bits from :meth:`evaluated`."""
         width = len(self.source.rules)
         bits = np.unpackbits(masks, axis=1, bitorder="little", count=8 * masks.shape[1])
         bits = np.pad(bits, ((0, 0), (0, max(0, width - bits.shape[1]))))[:, :width]
+        if self.unknown:
+            if evaluated is None or evaluated.shape != (masks.shape[0], len(self.unknown)):
+                raise ValueError(f"{len(self.unknown)} rules need their bits from the answers")
+            bits = np.hstack([bits, evaluated])
         total = bits[:, list(self.single_positions)].astype(np.int64) @ self.single_tallies
         for chunk, table in zip(self.chunks, self.tables, strict=True):
             index = np.zeros(masks.shape[0], dtype=np.int64)

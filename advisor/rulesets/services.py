@@ -18,6 +18,7 @@ import numpy as np
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from advisor.engine import rules as engine_rules
@@ -316,7 +317,8 @@ class RulesetImpact:
     shifts: tuple[tuple[float, int, int], ...]  # (Kafka shift, how many, how many change)
     unscorable: tuple[tuple[Any, str], ...]  # (report, why), the first IMPACT_LISTED
     unscorable_count: int
-    rescored: int  # scored in full from their answers (a condition or the bank changed)
+    rescored: int  # scored in full from their answers (the question bank changed since)
+    read_answers: int  # changed conditions evaluated against their answers
     differences: tuple[WeightChange, ...]
 
 
@@ -373,8 +375,9 @@ def ruleset_impact(*, draft: RuleSet, reports, changed_page: int | str = 1) -> R
     `reports` is the Report queryset to weigh (the latest report of each submitted
     assessment). Each report's stored rule firings are re-tallied under the current
     ruleset's and the draft's weights and switches (advisor/rulesets/impact.py), with no
-    answer read; a report is scored in full from its answers only where a rule's condition
-    differs from its ruleset's, or the question bank changed since. Answers that no longer
+    answer read. Where a rule's condition differs from the report's ruleset (a rules-file
+    import), that condition alone is evaluated against the report's answers; a report is
+    scored in full only when the question bank changed since. Answers that no longer
     validate are counted apart, with the reason. The changed assessments are listed a page
     of IMPACT_PAGE_SIZE at a time, oldest first; `changed_page` is read as Django's
     `Paginator.get_page` reads a page number (not a number: the first; past the end: the
@@ -384,47 +387,63 @@ def ruleset_impact(*, draft: RuleSet, reports, changed_page: int | str = 1) -> R
     differences = tuple(_rule_differences(baseline, draft))
     if baseline is None:  # nothing published, so no report either
         empty = Paginator((), IMPACT_PAGE_SIZE).get_page(1)
-        return RulesetImpact(draft, None, 0, 0, (), empty, (), (), (), 0, 0, differences)
+        return RulesetImpact(draft, None, 0, 0, (), empty, (), (), (), 0, 0, 0, differences)
     before_rules = engine_ruleset_for(baseline)
     after_rules = draft.to_engine()
     bank = default_bank()
     tallies = _Tallies()
-    full: list[Any] = []  # querysets scored from their answers
+    read_answers = 0  # reports whose answers were read for a changed condition
     for source in RuleSet.objects.published().order_by("pk"):  # reports use published ones
         source_rules = engine_ruleset_for(source)
-        of_source = reports.filter(ruleset=source, bank_version=bank.version)
+        of_source = reports.filter(ruleset=source, bank_version=bank.version).order_by()
         before = Retally.build(source=source_rules, target=before_rules)
         after = Retally.build(source=source_rules, target=after_rules)
-        if before.unknown or after.unknown:
-            full.append(of_source.order_by("created_at", "pk"))
+        width = mask_width(source_rules)
+        if not (before.unknown or after.unknown):
+            # In no particular order: sorting 100,000 rows costs more than the rest.
+            stored = list(of_source.values_list("matched_rules", flat=True))
+            masks = masks_array(stored, width)
+            tallies.add(_ByMask(of_source, stored), before.rows(masks), after.rows(masks))
             continue
-        # In no particular order: sorting 100,000 rows costs more than the rest.
-        stored = list(of_source.order_by().values_list("matched_rules", flat=True))
-        masks = masks_array(stored, mask_width(source_rules))
-        tallies.add((of_source, stored), before.rows(masks), after.rows(masks))
-    full.append(reports.exclude(bank_version=bank.version).order_by("created_at", "pk"))
-
-    unscorable, unscorable_count, rescored = [], 0, 0
-    for queryset in full:
-        before_rows, after_rows, scored = [], [], []
-        for report in queryset.only("pk", "title", "answers", "created_at", "assessment_id"):
-            try:
-                answers = validate_answers(report.answers, bank, fill_defaults=True)
-            except AnswersError as error:
-                unscorable_count += 1
-                if len(unscorable) < IMPACT_LISTED:
-                    unscorable.append((report, str(error)))
-                continue
-            before_rows.append(_full_rows(answers, before_rules))
-            after_rows.append(_full_rows(answers, after_rules))
-            scored.append(report)
-        if scored:
-            rescored += len(scored)
-            tallies.add(
-                scored,
-                np.array(before_rows, dtype=np.int64),
-                np.array(after_rows, dtype=np.int64),
-            )
+        # A condition changed (a rules-file import): the same mask may now part ways, so
+        # each report is told apart by its key, and the changed conditions (only those)
+        # are evaluated against the answers they read (stored as validated at submission).
+        changed_rules = before.unknown + after.unknown
+        asked = sorted({q for rule in changed_rules for q in rule.when.questions()})
+        keys, stored, answers = [], [], []
+        read = [KeyTransform(question, "answers") for question in asked]
+        for key, mask, *values in of_source.values_list("pk", "matched_rules", *read):
+            keys.append(key)
+            stored.append(mask)
+            answers.append({q: v for q, v in zip(asked, values, strict=True) if v is not None})
+        masks = masks_array(stored, width)
+        read_answers += len(keys)
+        tallies.add(
+            _ByKey(of_source, keys),
+            before.rows(masks, before.evaluated(answers)),
+            after.rows(masks, after.evaluated(answers)),
+        )
+    # Reports of an older question bank: their answers are validated again and scored.
+    older_bank = reports.exclude(bank_version=bank.version).order_by("created_at", "pk")
+    unscorable, unscorable_count = [], 0
+    before_rows, after_rows, scored = [], [], []
+    for report in older_bank.only("pk", "title", "answers", "created_at", "assessment_id"):
+        try:
+            answers = validate_answers(report.answers, bank, fill_defaults=True)
+        except AnswersError as error:
+            unscorable_count += 1
+            if len(unscorable) < IMPACT_LISTED:
+                unscorable.append((report, str(error)))
+            continue
+        before_rows.append(_full_rows(answers, before_rules))
+        after_rows.append(_full_rows(answers, after_rules))
+        scored.append(report)
+    if scored:
+        tallies.add(
+            _Scored(scored),
+            np.array(before_rows, dtype=np.int64),
+            np.array(after_rows, dtype=np.int64),
+        )
 
     before = outcomes(tallies.stacked(tallies.before), close_call_margin=baseline.close_call_margin)
     after = outcomes(tallies.stacked(tallies.after), close_call_margin=draft.close_call_margin)
@@ -452,7 +471,8 @@ def ruleset_impact(*, draft: RuleSet, reports, changed_page: int | str = 1) -> R
         ),
         unscorable=tuple(unscorable),
         unscorable_count=unscorable_count,
-        rescored=rescored,
+        rescored=len(scored),
+        read_answers=read_answers,
         differences=differences,
     )
 
@@ -465,31 +485,59 @@ def _verdict(result: Outcomes, index: int) -> Verdict:
     return Verdict(result.recommendation(index), scores)
 
 
+@dataclass(frozen=True)
+class _Scored:
+    """Rows scored in full: their reports, oldest first."""
+
+    reports: list
+
+
+@dataclass(frozen=True)
+class _ByMask:
+    """Rows re-tallied from masks alone: one mask, one verdict."""
+
+    queryset: Any
+    masks: list
+
+
+@dataclass(frozen=True)
+class _ByKey:
+    """Rows that also read their answers: each row's report key."""
+
+    queryset: Any
+    keys: list
+
+
 def _changed_page(segments, before, after, changed, page: Page) -> list[AssessmentImpact]:
     """The changed assessments on `page`, in the order of all of them: oldest first."""
     if not page.object_list:
         return []
     stop = page.end_index()  # every segment gives its `stop` oldest; the page is cut from those
+    fields = ("pk", "title", "answers", "created_at", "assessment_id", "matched_rules")
     listed: list[tuple[Any, AssessmentImpact]] = []
     start = 0
     for identity, size in segments:
-        indices = np.flatnonzero(changed[start : start + size]) + start
-        if not len(indices):
+        indices = (np.flatnonzero(changed[start : start + size]) + start).tolist()
+        if not indices:
             rows = []
-        elif isinstance(identity, list):  # scored in full: the reports, oldest first
-            rows = [(identity[index - start], index) for index in indices[:stop].tolist()]
+        elif isinstance(identity, _Scored):
+            rows = [(identity.reports[index - start], index) for index in indices[:stop]]
+        elif isinstance(identity, _ByMask):
+            # Every report that holds the mask of a changed row changes the same way. Rows
+            # are in no order: the oldest reports holding any changed mask are asked for.
+            by_mask = {bytes(identity.masks[index - start]): index for index in indices}
+            reports = identity.queryset.filter(matched_rules__in=list(by_mask)).only(*fields)
+            rows = [
+                (report, by_mask[bytes(report.matched_rules)])
+                for report in reports.order_by("created_at", "pk")[:stop]
+            ]
         else:
-            # Re-tallied from masks: one mask, one verdict, so every report that holds the
-            # mask of a changed row changes the same way. Rows are in no order: the oldest
-            # reports holding any changed mask are asked of the database.
-            queryset, stored = identity
-            by_mask = {bytes(stored[index - start]): index for index in indices.tolist()}
-            reports = (
-                queryset.filter(matched_rules__in=list(by_mask))
-                .only("pk", "title", "answers", "created_at", "assessment_id", "matched_rules")
-                .order_by("created_at", "pk")[:stop]
-            )
-            rows = [(report, by_mask[bytes(report.matched_rules)]) for report in reports]
+            by_key = {identity.keys[index - start]: index for index in indices}
+            reports = identity.queryset.filter(pk__in=list(by_key)).only(*fields)
+            rows = [
+                (report, by_key[report.pk])
+                for report in reports.order_by("created_at", "pk")[:stop]
+            ]
         start += size
         listed.extend(
             (

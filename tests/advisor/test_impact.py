@@ -99,7 +99,7 @@ def test_the_preview_gives_what_scoring_each_assessment_in_full_gives(everyone, 
     impact = ruleset_impact(draft=draft, reports=Report.objects.latest_per_assessment())
 
     assert impact.changed_count > 0, "the weights chosen change some verdicts"
-    assert impact.rescored == 0, "weights and switches need no answers"
+    assert impact.rescored == impact.read_answers == 0, "weights and switches need no answers"
     assert_matches_full_scoring(impact, draft)
 
 
@@ -122,15 +122,17 @@ def test_a_resubmitted_assessment_counts_once_with_its_latest_answers(
     assert_matches_full_scoring(impact, draft)
 
 
-def test_a_rule_whose_condition_changed_is_scored_in_full_from_the_answers(everyone, admin_user):
+def test_a_rule_whose_condition_changed_is_evaluated_against_the_answers(everyone, admin_user):
     data = json.loads(ruleset_export(ruleset=rulesets.RuleSet.objects.current()))
-    rule = data["rules"][2]
+    rule = data["rules"][9]  # xa-needs-broker: a decisive need
     rule["when"] = {"not": rule["when"]}  # the opposite condition
     draft = ruleset_import(data=data, user=admin_user, name="flipped.json")
 
     impact = ruleset_impact(draft=draft, reports=Report.objects.latest_per_assessment())
 
-    assert impact.rescored == impact.total == len(everyone)
+    assert impact.read_answers == impact.total == len(everyone)
+    assert impact.rescored == 0  # only the changed condition was evaluated
+    assert impact.changed_count > 0, "the opposite condition changes some verdicts"
     assert "changed" in {change.after for change in impact.differences}
     assert_matches_full_scoring(impact, draft)
 

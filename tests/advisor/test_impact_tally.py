@@ -18,7 +18,7 @@ from advisor.engine.answers import validate_answers
 from advisor.engine.conditions import parse_condition
 from advisor.engine.firings import firing_mask, mask_width, masked_rule_ids
 from advisor.engine.rules import Rulebook
-from advisor.engine.scoring import Tally, score, shares, tally, verdict
+from advisor.engine.scoring import Tally, score, shares, verdict
 from advisor.rulesets import impact
 from advisor.rulesets.impact import Retally, masks_array, outcomes
 
@@ -97,24 +97,30 @@ def test_re_tallied_masks_give_the_verdict_and_scores_a_full_re_score_gives(
         assert result.artemis_scores[index] == expected.scores["artemis"], index
 
 
-def test_a_rule_whose_condition_changed_is_not_tallied_from_the_mask(default_rules):
+def test_a_rule_whose_condition_changed_is_read_from_the_answers_not_the_mask(
+    default_rules, answer_sets
+):
     changed = default_rules.rules[3]
     other_condition = parse_condition({"not": changed.when.to_data()}, "when")
     rules = tuple(
         replace(rule, when=other_condition) if rule.id == changed.id else rule
         for rule in default_rules.rules
     )
-    target = Rulebook("v2", default_rules.dimensions, rules)
+    added = replace(default_rules.rules[7], id="added-rule", group="")
+    target = Rulebook("v2", default_rules.dimensions, (*rules, added))
+    stored = [firing_mask(answers, default_rules) for answers in answer_sets]
+    masks = masks_array(stored, mask_width(default_rules))
 
     retally = Retally.build(source=default_rules, target=target)
+    result = outcomes(retally.rows(masks, retally.evaluated(answer_sets)), close_call_margin=10.0)
 
-    assert retally.unknown == (changed.id,)
-    # Every condition held: the changed rule is left out of the tally, for the caller.
-    all_matched = np.full((1, mask_width(default_rules)), 255, dtype=np.uint8)
-    others = [rule for rule in default_rules.rules if rule.id != changed.id and rule.enabled]
-    expected = shares(tally(others).raw)["kafka"]
-    result = outcomes(retally.rows(all_matched), close_call_margin=10.0)
-    assert result.kafka_scores[0] == expected
+    assert [rule.id for rule in retally.unknown] == [changed.id, "added-rule"]
+    for index, answers in enumerate(answer_sets):
+        expected = score(answers, target)
+        assert result.recommendation(index) == expected.recommendation, index
+        assert result.kafka_scores[index] == expected.scores["kafka"], index
+    with pytest.raises(ValueError, match="2 rules need their bits from the answers"):
+        retally.rows(masks)
 
 
 def engine_outcome(row, margin: float) -> tuple[str, float, float]:
