@@ -403,7 +403,9 @@ def ruleset_impact(*, draft: RuleSet, reports, changed_page: int | str = 1) -> R
             # In no particular order: sorting 100,000 rows costs more than the rest.
             stored = list(of_source.values_list("matched_rules", flat=True))
             masks = masks_array(stored, width)
-            tallies.add(_ByMask(of_source, stored), before.rows(masks), after.rows(masks))
+            tallies.add(
+                _Stored(of_source, "matched_rules", stored), before.rows(masks), after.rows(masks)
+            )
             continue
         # A condition changed (a rules-file import): the same mask may now part ways, so
         # each report is told apart by its key, and the changed conditions (only those)
@@ -419,7 +421,7 @@ def ruleset_impact(*, draft: RuleSet, reports, changed_page: int | str = 1) -> R
         masks = masks_array(stored, width)
         read_answers += len(keys)
         tallies.add(
-            _ByKey(of_source, keys),
+            _Stored(of_source, "pk", keys),
             before.rows(masks, before.evaluated(answers)),
             after.rows(masks, after.evaluated(answers)),
         )
@@ -493,19 +495,18 @@ class _Scored:
 
 
 @dataclass(frozen=True)
-class _ByMask:
-    """Rows re-tallied from masks alone: one mask, one verdict."""
+class _Stored:
+    """Rows tallied from what their reports store. Each row stands for every report whose
+    `field` holds its value: its mask (one mask, one verdict) or, where conditions were
+    evaluated against the answers, its report's key."""
 
     queryset: Any
-    masks: list
+    field: str  # "matched_rules" or "pk"
+    values: list
 
 
-@dataclass(frozen=True)
-class _ByKey:
-    """Rows that also read their answers: each row's report key."""
-
-    queryset: Any
-    keys: list
+def _plain(value: Any) -> Any:
+    return bytes(value) if isinstance(value, memoryview) else value
 
 
 def _changed_page(segments, before, after, changed, page: Page) -> list[AssessmentImpact]:
@@ -522,21 +523,14 @@ def _changed_page(segments, before, after, changed, page: Page) -> list[Assessme
             rows = []
         elif isinstance(identity, _Scored):
             rows = [(identity.reports[index - start], index) for index in indices[:stop]]
-        elif isinstance(identity, _ByMask):
-            # Every report that holds the mask of a changed row changes the same way. Rows
-            # are in no order: the oldest reports holding any changed mask are asked for.
-            by_mask = {bytes(identity.masks[index - start]): index for index in indices}
-            reports = identity.queryset.filter(matched_rules__in=list(by_mask)).only(*fields)
-            rows = [
-                (report, by_mask[bytes(report.matched_rules)])
-                for report in reports.order_by("created_at", "pk")[:stop]
-            ]
         else:
-            by_key = {identity.keys[index - start]: index for index in indices}
-            reports = identity.queryset.filter(pk__in=list(by_key)).only(*fields)
+            # Rows are in no order: the oldest reports holding a changed row's value are
+            # asked of the database.
+            wanted = {_plain(identity.values[index - start]): index for index in indices}
+            reports = identity.queryset.filter(**{f"{identity.field}__in": list(wanted)})
             rows = [
-                (report, by_key[report.pk])
-                for report in reports.order_by("created_at", "pk")[:stop]
+                (report, wanted[_plain(getattr(report, identity.field))])
+                for report in reports.only(*fields).order_by("created_at", "pk")[:stop]
             ]
         start += size
         listed.extend(
