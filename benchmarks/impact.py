@@ -31,30 +31,12 @@ sys.path.insert(0, str(ROOT))
 BATCH = 2000
 
 
-def random_answers(bank, rng: random.Random) -> dict:
-    """A random answer to every question shown, as the wizard could have saved it."""
-    answers: dict = {}
-    for question in bank.questions:
-        if not question.is_shown(answers):
-            continue
-        if question.kind == "multi":
-            plain = [value for value in question.values if value != question.exclusive]
-            if question.exclusive and rng.random() < 0.2:
-                answers[question.id] = [question.exclusive]
-            else:
-                chosen = rng.sample(plain, rng.randint(1, len(plain)))
-                answers[question.id] = sorted(chosen, key=question.values.index)
-        else:
-            answers[question.id] = rng.choice(question.values)
-    return answers
-
-
 def fill(count: int) -> None:
     """Add submitted assessments with reports until there are `count`."""
     from django.db import transaction
     from django.utils import timezone
 
-    from advisor.engine.answers import validate_answers
+    from advisor.engine.answers import random_answers, validate_answers
     from advisor.engine.bank import default_bank
     from advisor.engine.firings import firing_mask
     from advisor.engine.scoring import score

@@ -8,6 +8,7 @@ true/false (yes/no). Errors are collected per field so a form, the API and the
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Mapping
 from typing import Any
 
@@ -110,4 +111,21 @@ def validate_answers(
             answers[question.id] = list(value) if question.kind == "multi" else value
     if errors or missing:
         raise AnswersError({**errors, **missing})
+    return answers
+
+
+def random_answers(bank: QuestionBank, rng: random.Random) -> dict[str, Any]:
+    """A valid answer to every question shown, drawn with ``rng``, as the wizard could
+    have saved it: for the property tests and benchmarks, which need many assessments."""
+    answers: dict[str, Any] = {}
+    for question in bank.questions:
+        if not question.is_shown(answers):
+            continue
+        if question.kind == "multi":
+            others = [value for value in question.values if value != question.exclusive]
+            least = 0 if question.exclusive else 1
+            chosen = rng.sample(others, rng.randint(least, len(others)))
+            answers[question.id] = sorted(chosen, key=question.values.index) or [question.exclusive]
+        else:
+            answers[question.id] = rng.choice(question.values)
     return answers

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from advisor.engine import answers as answer_messages
-from advisor.engine.answers import AnswersError, validate_answers
+from advisor.engine.answers import AnswersError, random_answers, validate_answers
 from advisor.engine.bank import default_bank
 from advisor.engine.knowledge import refuted_claims, starting_config_entries, starting_configuration
 from advisor.engine.rules import Rulebook
@@ -22,22 +22,6 @@ from advisor.engine.scoring import (
 from tests.conftest import load_personas
 
 PERSONAS = load_personas()
-
-
-def random_answers(bank, rng: random.Random) -> dict:
-    """A valid answer set drawn at random (shown questions only)."""
-    answers: dict = {}
-    for question in bank.questions:
-        if not question.is_shown(answers):
-            continue
-        if question.kind == "multi":
-            others = [v for v in question.values if v != question.exclusive]
-            least = 0 if question.exclusive else 1
-            chosen = rng.sample(others, rng.randint(least, len(others)))
-            answers[question.id] = sorted(chosen, key=question.values.index) or [question.exclusive]
-        else:
-            answers[question.id] = rng.choice(question.values)
-    return answers
 
 
 @pytest.mark.parametrize("name", sorted(PERSONAS))

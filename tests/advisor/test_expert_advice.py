@@ -12,7 +12,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from advisor.engine.answers import validate_answers
+from advisor.engine.answers import random_answers, validate_answers
 from advisor.engine.knowledge import (
     refuted_claims,
     starting_config_entries,
@@ -20,7 +20,7 @@ from advisor.engine.knowledge import (
     tradeoffs,
 )
 from advisor.engine.scoring import fired_rules, recommend, score, tally
-from tests.advisor.test_engine import answer_sets, moved_toward_a_side, random_answers
+from tests.advisor.test_engine import answer_sets, moved_toward_a_side
 from tests.conftest import load_personas
 
 PERSONAS = load_personas()

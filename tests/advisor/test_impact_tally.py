@@ -14,30 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.engine.answers import validate_answers
+from advisor.engine.answers import random_answers, validate_answers
 from advisor.engine.conditions import parse_condition
 from advisor.engine.firings import firing_mask, mask_width, masked_rule_ids
 from advisor.engine.rules import Rulebook
 from advisor.engine.scoring import Tally, score, shares, verdict
 from advisor.rulesets import impact
 from advisor.rulesets.impact import Retally, masks_array, outcomes
-
-
-def random_answers(bank, rng: random.Random) -> dict:
-    answers: dict = {}
-    for question in bank.questions:
-        if not question.is_shown(answers):
-            continue
-        if question.kind == "multi":
-            plain = [value for value in question.values if value != question.exclusive]
-            if question.exclusive and rng.random() < 0.2:
-                answers[question.id] = [question.exclusive]
-            else:
-                chosen = rng.sample(plain, rng.randint(1, len(plain)))
-                answers[question.id] = sorted(chosen, key=question.values.index)
-        else:
-            answers[question.id] = rng.choice(question.values)
-    return validate_answers(answers, bank)
 
 
 def reweighted(ruleset: Rulebook, rng: random.Random, version: str) -> Rulebook:
@@ -56,7 +39,7 @@ def reweighted(ruleset: Rulebook, rng: random.Random, version: str) -> Rulebook:
 @pytest.fixture(scope="module")
 def answer_sets(bank):
     rng = random.Random(12)
-    return [random_answers(bank, rng) for _ in range(400)]
+    return [validate_answers(random_answers(bank, rng), bank) for _ in range(400)]
 
 
 def test_a_mask_names_the_rules_whose_condition_held_switched_on_or_not(
