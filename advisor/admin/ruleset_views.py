@@ -246,7 +246,7 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
             },
         ],
         "layout": {
-            "title": {"text": "Shift of the event-streaming (Kafka) share, per assessment"},
+            # No title: the figure's caption says what it shows, and wraps on a phone.
             "barmode": "stack",
             "xaxis": {
                 "title": {"text": "points of 100 (negative: towards the broker)"},
@@ -257,7 +257,7 @@ def impact_chart(impact: rulesets.RulesetImpact) -> dict | None:
             "yaxis": {"title": {"text": "assessments"}, "rangemode": "tozero", "fixedrange": True},
             "legend": {"orientation": "h", "y": -0.25},
             "height": 360,
-            "margin": {"t": 50, "r": 20, "l": 60},
+            "margin": {"t": 20, "r": 20, "l": 60},
         },
         "config": {"displaylogo": False, "responsive": True},
     }
