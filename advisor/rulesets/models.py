@@ -136,20 +136,38 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return self.rule_id
 
+    # Fields the engine's Rule holds as they are; the others are converted both ways below.
+    ENGINE_FIELDS = (
+        "title",
+        "dimension",
+        "favours",
+        "points",
+        "decisive",
+        "rationale",
+        "caveat",
+        "enabled",
+        "group",
+        "refuted_by",
+    )
+
     def to_engine(self) -> engine_rules.Rule:
         return engine_rules.Rule(
             id=self.rule_id,
-            title=self.title,
-            dimension=self.dimension,
             when=parse_condition(self.condition, "when"),
-            favours=self.favours,
-            points=self.points,
             weight=float(self.weight),
-            decisive=self.decisive,
-            rationale=self.rationale,
             citations=tuple(self.citations),
-            caveat=self.caveat,
-            enabled=self.enabled,
-            group=self.group,
-            refuted_by=self.refuted_by,
+            **{name: getattr(self, name) for name in self.ENGINE_FIELDS},
+        )
+
+    @classmethod
+    def from_engine(cls, rule: engine_rules.Rule, *, ruleset: RuleSet, position: int) -> Rule:
+        """An unsaved row holding the engine's rule at `position` of `ruleset`."""
+        return cls(
+            ruleset=ruleset,
+            rule_id=rule.id,
+            position=position,
+            condition=rule.when.to_data(),
+            weight=Decimal(str(rule.weight)).quantize(Decimal("0.01")),
+            citations=list(rule.citations),
+            **{name: getattr(rule, name) for name in cls.ENGINE_FIELDS},
         )

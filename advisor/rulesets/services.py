@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -78,24 +77,7 @@ def ruleset_create(
     stored.save()
     Rule.objects.bulk_create(
         [
-            Rule(
-                ruleset=stored,
-                rule_id=rule.id,
-                position=position,
-                title=rule.title,
-                dimension=rule.dimension,
-                condition=rule.when.to_data(),
-                favours=rule.favours,
-                points=rule.points,
-                weight=Decimal(str(rule.weight)).quantize(Decimal("0.01")),
-                decisive=rule.decisive,
-                enabled=rule.enabled,
-                rationale=rule.rationale,
-                citations=list(rule.citations),
-                caveat=rule.caveat,
-                group=rule.group,
-                refuted_by=rule.refuted_by,
-            )
+            Rule.from_engine(rule, ruleset=stored, position=position)
             for position, rule in enumerate(ruleset.rules)
         ]
     )
