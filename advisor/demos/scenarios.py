@@ -112,9 +112,17 @@ def _clustering_caveats(metrics: Mapping) -> list[str]:
     return []
 
 
-# The live engine measures more than two settings in some scenarios (Artemis non-durable,
-# Kafka acks=1 and acks=0 beside the headline sides).
-SIDE_ORDER = ("broker", "broker_nondurable", "log", "log_acks1", "log_acks0", "naive")
+# The live engine measures more than two settings in some scenarios (Artemis non-durable and
+# failover on a replicated pair, Kafka acks=1 and acks=0 beside the headline sides).
+SIDE_ORDER = (
+    "broker",
+    "broker_failover",
+    "broker_nondurable",
+    "log",
+    "log_acks1",
+    "log_acks0",
+    "naive",
+)
 
 
 def side_names(metrics: Mapping) -> list[str]:

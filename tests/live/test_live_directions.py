@@ -11,6 +11,7 @@ import time
 import pytest
 
 from advisor.demos.drivers import run_scenario
+from advisor.demos.drivers.live import brokers
 from advisor.demos.drivers.live.clients import AmqpProducer, amqp_drain
 from advisor.demos.errors import DriverError
 
@@ -21,10 +22,17 @@ def run(live_targets, scenario: str, tmp_path, **parameters) -> dict:
     return run_scenario(scenario, parameters, engine="live", workdir=tmp_path, targets=live_targets)
 
 
-def test_durable_sends_lose_nothing_acknowledged_when_a_broker_is_killed(live_targets, tmp_path):
-    metrics = run(live_targets, "durability", tmp_path, messages=2000, target_rate=2000)
+@pytest.fixture(scope="module")
+def durability(live_targets, tmp_path_factory):
+    """One durability run (six sides, a broker killed in each) shared by the tests below."""
+    workdir = tmp_path_factory.mktemp("durability")
+    return run(live_targets, "durability", workdir, messages=2000, target_rate=2000)
+
+
+def test_durable_sends_lose_nothing_acknowledged_when_a_broker_is_killed(durability):
+    metrics = durability
     findings = metrics["findings"]
-    for key in ("broker", "broker_nondurable", "log", "log_acks1", "log_acks0"):
+    for key in ("broker", "broker_failover", "broker_nondurable", "log", "log_acks1", "log_acks0"):
         assert findings[key]["killed_node"], f"{key}: no broker was killed mid-run"
         assert findings[key]["acked"] > 0
     assert findings["broker"]["acked_lost"] == 0  # Artemis durable: journal-synced before ack
@@ -35,6 +43,28 @@ def test_durable_sends_lose_nothing_acknowledged_when_a_broker_is_killed(live_ta
     assert findings["log_acks0"]["acked_lost"] + findings["log_acks1"]["acked_lost"] > 0
     assert metrics["products"]["kafka"]["version"] == "4.2.0"
     assert metrics["products"]["artemis"]["product"] == "Apache ActiveMQ Artemis"
+
+
+def test_durable_sends_to_the_replicated_pair_lose_nothing_acknowledged_across_failover(
+    durability, live_targets
+):
+    failover = durability["findings"]["broker_failover"]
+    artemis = live_targets["artemis"]
+    assert failover["killed_node"] == "artemis-primary"
+    assert failover["acked_before_kill"] > 0
+    # The client carried on against the backup, which became active.
+    assert failover["failed_over_to"] == artemis.failover[1]
+    assert failover["reconnected_s"] is not None
+    assert failover["acked"] > failover["acked_before_kill"]
+    # Replication is synchronous: every acknowledged durable message is on the backup...
+    assert failover["acked_lost"] == 0
+    # ...and what was in doubt at the kill, resent with its _AMQ_DUPL_ID, is stored once.
+    assert failover["duplicates"] == 0
+    assert durability["sides"]["broker_failover"]["acked_lost"] == 0
+    # The primary failed back: the pair serves from the primary again, the backup replicates.
+    assert brokers.running("artemis")
+    brokers.amqp_round_trip(f"amqp://{artemis.failover[0]}", artemis.user, artemis.password)
+    assert failover["failback_s"] is not None
 
 
 def test_exactly_once_designs_and_aborted_transactions(live_targets, tmp_path):
