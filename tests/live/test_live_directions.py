@@ -128,11 +128,28 @@ def test_every_scenario_names_product_and_version(live_targets, tmp_path):
             "Apache Kafka",
             "Apache ActiveMQ Artemis",
         }
+        if scenario == "clustering":  # 4 nodes asked for (the default); the clusters have 3
+            assert (metrics["findings"]["artemis_nodes"], metrics["findings"]["kafka_brokers"]) == (
+                3,
+                3,
+            )
+            assert "4 nodes asked for" in metrics["findings"]["nodes_note"]
         for side in ("broker", "log"):
             assert metrics["sides"][side]["received"] if scenario == "push_pull" else True
             assert metrics["sides"][side]["acked"] == parameters.get(
                 "throughput_messages", parameters["messages"]
             )
+
+
+def test_the_nodes_parameter_picks_how_many_cluster_nodes_the_probes_use(live_targets, tmp_path):
+    metrics = run(
+        live_targets, "clustering", tmp_path, nodes=2, messages=30, throughput_messages=200
+    )
+    findings = metrics["findings"]
+    assert (findings["artemis_nodes"], findings["kafka_brokers"]) == (2, 2)
+    assert set(metrics["sides"]["broker"]["latency_by_consumer_node"]) == {"0", "1"}
+    assert set(metrics["sides"]["log"]["latency_by_leader_node"]) == {"0", "1"}
+    assert metrics["sides"]["broker"]["throughput_by_nodes"][0][0] == 2
 
 
 def test_artemis_refusing_credentials_fails_the_run_naming_target_and_cause(live_targets, tmp_path):
