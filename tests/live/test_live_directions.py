@@ -152,6 +152,35 @@ def test_the_nodes_parameter_picks_how_many_cluster_nodes_the_probes_use(live_ta
     assert metrics["sides"]["broker"]["throughput_by_nodes"][0][0] == 2
 
 
+def test_the_broker_buffer_blocks_the_artemis_producer_while_kafka_keeps_everything(
+    live_targets, tmp_path
+):
+    from advisor.demos.drivers.live.brokers import FLOW_CREDITS
+
+    backlogs = {}
+    for buffer in (40, 300):
+        metrics = run(
+            live_targets,
+            "push_pull",
+            tmp_path,
+            messages=600,
+            target_rate=1000,
+            processing_ms=5.0,
+            prefetch=10,
+            broker_buffer=buffer,
+        )
+        assert metrics["findings"]["broker_buffer"]["applied"]
+        assert metrics["sides"]["broker"]["received"] == metrics["sides"]["log"]["received"] == 600
+        backlogs[buffer] = (
+            metrics["sides"]["broker"]["max_backlog"],
+            metrics["sides"]["log"]["max_backlog"],
+        )
+    # Blocked at the bound: queued + the consumer's credit + the producer's credit batch.
+    assert backlogs[40][0] <= 40 + 10 + 2 * FLOW_CREDITS
+    assert backlogs[300][0] > backlogs[40][0]  # a larger buffer holds more before blocking
+    assert backlogs[40][1] > 4 * backlogs[40][0]  # the log's backlog is not bounded by it
+
+
 def test_artemis_refusing_credentials_fails_the_run_naming_target_and_cause(live_targets, tmp_path):
     from dataclasses import replace
 

@@ -148,3 +148,21 @@ def test_a_live_run_that_blocks_keeps_telling_its_worker_it_is_alive(tmp_path, m
 
     assert metrics["summary"] == "blocked"
     assert len(asked) >= 3  # about once a second while the body was silent
+
+
+def test_the_broker_buffer_is_left_out_saying_why_where_the_user_may_not_manage(monkeypatch):
+    from advisor.demos.drivers.live import push_pull
+
+    def refused(*args, **kwargs):
+        raise DriverError("target t: addAddressSettings failed: AMQ229032: not authorized")
+
+    monkeypatch.setattr(push_pull, "artemis_manage", refused)
+    found = push_pull._bound_address(targets(1, 2)[ARTEMIS], "advisor.pushpull.x", 200)
+    assert found == {
+        "applied": False,
+        "why": "target t: addAddressSettings failed: AMQ229032: not authorized",
+    }
+    # Applied on a target without the small-credit acceptor: the overshoot is its credit.
+    monkeypatch.setattr(push_pull, "artemis_manage", lambda *args: None)
+    found = push_pull._bound_address(targets(1, 2)[ARTEMIS], "advisor.pushpull.x", 200)
+    assert found["applied"] and found["producer_may_overshoot_by"] == 1000

@@ -10,7 +10,12 @@ checked again against the SHA-256 pinned below), then starts, on loopback only:
   ``redistribution-delay`` 0, and a primary/backup pair with replication (failover demo);
 - for the TLS and SASL target options: a TLS acceptor on the first Artemis node (a
   self-signed key made with the JDK's ``keytool`` into ``var/brokers/run/tls``, never
-  committed) and a SASL_PLAINTEXT listener (mechanism PLAIN) on every Kafka node.
+  committed) and a SASL_PLAINTEXT listener (mechanism PLAIN) on every Kafka node;
+- for the push/pull demo's broker buffer: an AMQP acceptor on the first Artemis node with
+  ``amqpCredits`` 10 (low mark 3). Artemis grants AMQP producers credit in batches and
+  withholds the next batch while an address with policy BLOCK is full, so a producer can
+  overshoot the bound by the credit it holds (1,000 on the default acceptor; "Flow Control",
+  "Blocking AMQP Producers").
 
 The replicated pair fails back after a failover: the primary has ``check-for-active-server``
 (without it a restarted primary would serve the messages its backup already handled), the
@@ -68,6 +73,10 @@ KAFKA_CONTROLLER_PORTS = (19192, 19193, 19194)
 ARTEMIS_CLUSTER_PORTS = (61717, 61718, 61719)
 ARTEMIS_PAIR_PORTS = (61727, 61728)  # primary, backup
 ARTEMIS_TLS_PORT = 61737  # a TLS acceptor on artemis-1
+# An AMQP acceptor on artemis-1 that grants producers little credit at a time, so that an
+# address whose policy is BLOCK stops a producer within FLOW_CREDITS messages of its bound.
+ARTEMIS_FLOW_PORT = 61747
+FLOW_CREDITS = 10
 KAFKA_SASL_PORTS = (19095, 19096, 19097)  # SASL_PLAINTEXT, PLAIN
 KAFKA_SASL_USER = "advisor"
 TLS_DIR = RUN / "tls"
@@ -433,13 +442,19 @@ def make_tls_key(password: str) -> tuple[Path, Path]:
     return keystore, ca_file
 
 
-def _add_tls_acceptor(directory: Path, keystore: Path, password: str) -> None:
-    acceptor = (
+def _add_acceptors(directory: Path, keystore: Path, password: str) -> None:
+    """The TLS acceptor and the small-credit AMQP acceptor of artemis-1."""
+    tls = (
         f'<acceptor name="tls">tcp://{HOST}:{ARTEMIS_TLS_PORT}?sslEnabled=true;'
         f"keyStorePath={keystore};keyStorePassword={password};keyStoreType=PKCS12;"
         "protocols=AMQP,CORE;amqpDuplicateDetection=true</acceptor>"
     )
-    _edit_broker_xml(directory, "</acceptors>", f"   {acceptor}\n      </acceptors>")
+    flow = (
+        f'<acceptor name="flow">tcp://{HOST}:{ARTEMIS_FLOW_PORT}?protocols=AMQP;'
+        f"amqpCredits={FLOW_CREDITS};amqpLowCredits={max(1, FLOW_CREDITS * 3 // 10)};"
+        "amqpDuplicateDetection=true</acceptor>"
+    )
+    _edit_broker_xml(directory, "</acceptors>", f"   {tls}\n         {flow}\n      </acceptors>")
 
 
 def prepare_artemis(password: str, cluster_password: str) -> list[Node]:
@@ -493,7 +508,7 @@ def prepare_artemis(password: str, cluster_password: str) -> list[Node]:
         elif name == "artemis-backup":
             _edit_broker_xml(directory, *BACKUP_POLICY)
         elif name == "artemis-1":
-            _add_tls_acceptor(directory, keystore, keystore_password)
+            _add_acceptors(directory, keystore, keystore_password)
         env = {"ARTEMIS_HOME": str(home), "ARTEMIS_INSTANCE": str(directory)}
         nodes.append(
             Node(
@@ -912,6 +927,7 @@ def start(clusters: tuple[str, ...] = CLUSTERS) -> dict:
             "cluster": [f"{HOST}:{port}" for port in ARTEMIS_CLUSTER_PORTS],
             "pair": [f"{HOST}:{port}" for port in ARTEMIS_PAIR_PORTS],
             "tls": {"address": f"{HOST}:{ARTEMIS_TLS_PORT}", "ca_file": str(TLS_DIR / "ca.pem")},
+            "flow": {"address": f"{HOST}:{ARTEMIS_FLOW_PORT}", "credits": FLOW_CREDITS},
             "nodes": [node.to_data() for node in nodes],
             "heap": ARTEMIS_HEAP,
         }

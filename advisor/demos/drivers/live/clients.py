@@ -598,6 +598,47 @@ class AmqpConsumer:
         return self.log
 
 
+MANAGEMENT_ADDRESS = "activemq.management"  # Artemis' default management-address
+
+
+def artemis_manage(target: Target, url: str, operation: str, *parameters) -> object:
+    """Invoke an operation of the broker's management (e.g. ``addAddressSettings``).
+
+    Artemis "Management", "Using Management Message API": a message to the management
+    address naming the resource (``_AMQ_ResourceName``) and the operation
+    (``_AMQ_OperationName``), the parameters a JSON array in the body; the answer goes to
+    ``reply_to`` (here a temporary queue) with ``_AMQ_OperationSucceeded``.
+    """
+    import json
+
+    from proton import Message
+    from proton.utils import BlockingConnection
+
+    try:
+        connection = BlockingConnection(url, timeout=CONNECT_TIMEOUT_S, **target.amqp_options())
+    except Exception as error:  # proton raises several unrelated types
+        raise DriverError(f"target {target.describe()}: management connection: {error}") from None
+    try:
+        replies = connection.create_receiver(None, dynamic=True)
+        sender = connection.create_sender(MANAGEMENT_ADDRESS)
+        request = Message(
+            body=json.dumps(list(parameters)),
+            reply_to=replies.remote_source.address,
+            properties={"_AMQ_ResourceName": "broker", "_AMQ_OperationName": operation},
+        )
+        sender.send(request, timeout=CONNECT_TIMEOUT_S)
+        answer = replies.receive(timeout=CONNECT_TIMEOUT_S)
+        replies.accept()
+    except Exception as error:
+        raise DriverError(f"target {target.describe()}: management {operation}: {error}") from None
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    if not (answer.properties or {}).get("_AMQ_OperationSucceeded"):
+        raise DriverError(f"target {target.describe()}: {operation} failed: {answer.body}")
+    return answer.body
+
+
 def amqp_drain(
     target: Target,
     url: str,

@@ -42,6 +42,8 @@ class Target:
     local: bool = False
     failover: tuple[str, ...] = ()  # Artemis: the replicated primary and its backup
     node_names: tuple[str, ...] = ()  # local: the broker node behind each address
+    # Artemis, local: the small-credit AMQP acceptor of the first node (brokers.py).
+    flow_address: str = ""
 
     def describe(self) -> str:
         return f"{self.name} ({PRODUCTS.get(self.product, self.product)} at {self.addresses[0]})"
@@ -129,6 +131,7 @@ def local_targets() -> dict[str, Target]:
             local=True,
             failover=tuple(artemis["pair"]),
             node_names=tuple(node["name"] for node in artemis["nodes"][:3]),
+            flow_address=artemis.get("flow", {}).get("address", ""),
         )
     return found
 
