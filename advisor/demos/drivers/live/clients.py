@@ -10,6 +10,7 @@ is on by default), so the time to the ``accepted`` disposition is the durable ac
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -27,6 +28,7 @@ DUPLICATE_ID = "_AMQ_DUPL_ID"
 # a container never waits forever, e.g. for the answer to its close.
 IDLE_TIMEOUT_S = 30.0
 CLOSE_GRACE_S = 5.0  # how long a closed connection may wait for the peer's close
+READ_ATTEMPTS = 3  # connections a consumer may open when proton fails to read a delivery
 # Reconnect delays for a producer that fails over (proton tries every URL after each delay):
 # quick at first, then every half second, about 60 s in all, then it gives up.
 FAILOVER_DELAYS = [0.0, 0.1, 0.2, *[0.5] * 120]
@@ -300,6 +302,32 @@ def _handler_base():
     return MessagingHandler
 
 
+def _guard_reads(handler) -> None:
+    """Skip a delivery proton reports readable with nothing left to read.
+
+    proton 0.40's MessagingHandler decodes ``link.recv(delivery.pending)``; with nothing
+    pending that is end-of-stream (None) and the decode raises TypeError, ending the whole
+    container. Seen once, draining a backup just after failover.
+    """
+    from proton.handlers import IncomingMessageHandler
+
+    class Guarded(IncomingMessageHandler):
+        def on_delivery(self, event):
+            delivery = event.delivery
+            readable = delivery.link.is_receiver and delivery.readable and not delivery.partial
+            if readable and not delivery.aborted and delivery.pending == 0:
+                handler.empty_reads = getattr(handler, "empty_reads", 0) + 1
+                return
+            super().on_delivery(event)
+
+    handler.handlers = [
+        Guarded(child.auto_accept, child.delegate)
+        if type(child) is IncomingMessageHandler
+        else child
+        for child in handler.handlers
+    ]
+
+
 class AmqpProducer:
     """Send ids at a fixed rate on one connection; record when each is accepted.
 
@@ -538,6 +566,7 @@ class AmqpConsumer:
             def __init__(self):
                 super().__init__(prefetch=consumer.prefetch, auto_accept=False)
                 self.closed = False
+                _guard_reads(self)
 
             def on_start(self, event):
                 self.container = event.container
@@ -594,7 +623,17 @@ class AmqpConsumer:
             def on_connection_error(self, event):
                 self.on_transport_error(event)
 
-        Container(Handler()).run()
+        # Should a delivery still fail to read (see _guard_reads), it was not accepted, so
+        # the broker redelivers it: read on over a new connection, into the same log.
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                Container(Handler()).run()
+                break
+            except TypeError as error:
+                if "bytes-like" not in str(error) or attempt + 1 == READ_ATTEMPTS:
+                    raise
+                self.errors.append(f"a delivery could not be read ({error}); read on")
+                gc.collect()  # closes the failed container's socket: the broker redelivers
         return self.log
 
 
