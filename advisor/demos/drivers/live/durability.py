@@ -104,6 +104,17 @@ class Killer:
         if thread is not None:
             thread.join(30)
 
+    def restore(self, context) -> float | None:
+        """Restart the killed node (after the kill has landed); seconds it took, or None.
+
+        Callers run it in ``finally``, so a side that fails still leaves the cluster whole.
+        """
+        self.wait()
+        if not self.killed or self.killed == "pending":
+            return None
+        context.progress(0.6, f"restarting {self.killed}")
+        return brokers.restart_node(self.killed)
+
 
 def _kafka_side(target: Target, topic: str, acks: str, parameters: dict, kill_at: int, context):
     kafka_create_topic(target, topic, config={"min.insync.replicas": "2"})
@@ -117,20 +128,18 @@ def _kafka_side(target: Target, topic: str, acks: str, parameters: dict, kill_at
         "retries": 2147483647 if acks == "all" else 2,
     }
     context.progress(0.0, f"Kafka acks={acks}: producing")
-    log = kafka_produce(
-        target,
-        topic,
-        messages=parameters["messages"],
-        payload=os.urandom(parameters["message_size"]),
-        target_rate=parameters["target_rate"],
-        producer_config=config,
-        on_ack=killer.on_ack,
-    )
-    killer.wait()
-    restart_s = None
-    if killer.killed and killer.killed != "pending":
-        context.progress(0.6, f"restarting {killer.killed}")
-        restart_s = brokers.restart_node(killer.killed)
+    try:
+        log = kafka_produce(
+            target,
+            topic,
+            messages=parameters["messages"],
+            payload=os.urandom(parameters["message_size"]),
+            target_rate=parameters["target_rate"],
+            producer_config=config,
+            on_ack=killer.on_ack,
+        )
+    finally:
+        restart_s = killer.restore(context)
     context.progress(0.8, "reading back what is stored")
     stored = kafka_read_all(target, topic, expected=len(log.sent), idle_s=10)
     kafka_delete_topics(target, [topic])
@@ -152,12 +161,10 @@ def _artemis_side(target: Target, queue: str, durable: bool, parameters: dict, k
         target_rate=parameters["target_rate"],
         on_ack=killer.on_ack,
     )
-    log = producer.run()
-    killer.wait()
-    restart_s = None
-    if killer.killed and killer.killed != "pending":
-        context.progress(0.6, f"restarting {killer.killed}")
-        restart_s = brokers.restart_node(killer.killed)
+    try:
+        log = producer.run()
+    finally:
+        restart_s = killer.restore(context)
     context.progress(0.8, "draining what is stored")
     stored = amqp_drain(target, url, queue, idle_s=10, expected=len(log.sent))
     return log, set(stored.ids), killer, restart_s
@@ -180,17 +187,17 @@ def _artemis_failover_side(target: Target, queue: str, parameters: dict, kill_at
         failover_urls=[primary, backup],
         time_limit_s=120.0,
     )
-    log = producer.run()
-    killer.wait()
-    failed_over = bool(killer.killed and killer.killed != "pending")
-    context.progress(0.6, "draining what the active server stored")
-    stored = amqp_drain(
-        target, backup if failed_over else primary, queue, idle_s=10, expected=len(log.sent)
-    )
-    restart_s = None
-    if failed_over:
-        context.progress(0.8, "restarting the primary: it fails back and the backup resyncs")
-        restart_s = brokers.restart_node(PRIMARY)
+    try:
+        log = producer.run()
+        killer.wait()
+        failed_over = bool(killer.killed and killer.killed != "pending")
+        context.progress(0.6, "draining what the active server stored")
+        stored = amqp_drain(
+            target, backup if failed_over else primary, queue, idle_s=10, expected=len(log.sent)
+        )
+    finally:
+        # Restarting the primary makes it fail back and the backup resync (brokers.py).
+        restart_s = killer.restore(context)
 
     def since_kill(moment: float | None) -> float | None:
         if moment is None or killer.killed_at is None:
