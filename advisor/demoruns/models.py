@@ -103,10 +103,12 @@ class BrokerTarget(models.Model):
 
         node_names: tuple[str, ...] = ()
         failover: tuple[str, ...] = ()
+        flow_address = ""
         if self.local:
             found = targets.local_targets().get(self.product)
             if found is not None:
                 node_names, failover = found.node_names, found.failover
+                flow_address = found.flow_address
         return targets.Target(
             name=self.name,
             product=self.product,
@@ -121,6 +123,7 @@ class BrokerTarget(models.Model):
             local=self.local and bool(node_names),
             failover=failover,
             node_names=node_names,
+            flow_address=flow_address,
         )
 
 

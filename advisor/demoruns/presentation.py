@@ -22,7 +22,14 @@ SIDE_STYLE = {
     "broker": {"color": "#b3261e", "pattern": "", "dash": "solid", "symbol": "circle"},
     "log": {"color": "#1f5fa8", "pattern": "/", "dash": "dash", "symbol": "square"},
     "naive": {"color": "#5a6275", "pattern": "x", "dash": "dot", "symbol": "diamond"},
-    # Live runs: the weaker settings beside the headline sides, in lighter shades.
+    # Live runs: other settings beside the headline sides; failover on a replicated pair
+    # darker, the weaker settings in lighter shades.
+    "broker_failover": {
+        "color": "#7a1712",
+        "pattern": "\\",
+        "dash": "longdash",
+        "symbol": "triangle-up",
+    },
     "broker_nondurable": {"color": "#e3928b", "pattern": ".", "dash": "dot", "symbol": "circle"},
     "log_acks1": {"color": "#6f9fd8", "pattern": "-", "dash": "dot", "symbol": "square"},
     "log_acks0": {"color": "#a9c6ea", "pattern": "+", "dash": "dashdot", "symbol": "square"},
@@ -239,6 +246,14 @@ def key_figures(metrics: Mapping) -> dict:
     return figures
 
 
+def run_products(metrics: Mapping) -> list[str]:
+    """A live run's products as the page names them: "Apache Kafka 4.2.0 (local Kafka)"."""
+    return [
+        f"{product.get('product', key)} {product.get('version', '')} ({product.get('target', '')})"
+        for key, product in sorted(metrics.get("products", {}).items())
+    ]
+
+
 def run_context(run: DemoRun, *, is_owner: bool) -> dict:
     """What the run partial shows."""
     scenario = SCENARIOS.get(run.scenario)
@@ -251,6 +266,7 @@ def run_context(run: DemoRun, *, is_owner: bool) -> dict:
         "percent": round(100 * (run.progress or 0)),
         "charts": run_charts(run),
         "summary": metrics.get("summary", ""),
+        "products": run_products(metrics),
         "caveats": _display(metrics).caveats(metrics) if metrics.get("sides") else [],
         "machine": metrics.get("machine", {}),
         "duration_s": metrics.get("duration_s"),
@@ -301,6 +317,7 @@ def demo_runs_export(report: Report) -> list[dict]:
                 "finished_at": run.finished_at.isoformat() if run.finished_at else None,
                 "duration_s": metrics.get("duration_s"),
                 "summary": metrics.get("summary", ""),
+                "products": run_products(metrics),
                 "claims": list(metrics.get("claims", [])),
                 "machine": {
                     key: metrics.get("machine", {}).get(key)

@@ -310,6 +310,14 @@ class RunContext:
         if self._should_cancel():
             raise Cancelled("the run was cancelled")
 
+    def cancel_requested(self) -> bool:
+        """Whether the caller asked to stop, without raising.
+
+        Asking is also how a caller learns the run is alive (the worker's heartbeat), so a
+        driver whose measuring blocks for long (a broker restarting) asks from another thread.
+        """
+        return bool(self._should_cancel())
+
 
 def side_metrics(
     *,

@@ -102,19 +102,34 @@ def _durability_caveats(metrics: Mapping) -> list[str]:
 def _clustering_caveats(metrics: Mapping) -> list[str]:
     cpus = metrics.get("machine", {}).get("cpu_count") or 0
     nodes = metrics.get("parameters", {}).get("nodes", 0)
+    caveats = []
+    findings = metrics.get("findings", {})
+    if metrics.get("engine") == "live" and "artemis_nodes" in findings:
+        # Live: the probes used the nodes the clusters have, at most ``nodes``.
+        nodes = max(findings["artemis_nodes"], findings.get("kafka_brokers", 0))
+        if findings.get("nodes_requested", nodes) > nodes:
+            caveats.append(f"{findings['nodes_note'][0].upper()}{findings['nodes_note'][1:]}.")
     if cpus and nodes > cpus:
-        return [
+        caveats.append(
             f"This machine has {cpus} CPU{'s' if cpus != 1 else ''} for {nodes} node processes, "
             "so past {cpus} nodes the nodes share them and throughput falls for both designs "
             "alike: a limit of this machine, not of either product. The latency by hop count "
             "is what this demo shows.".replace("{cpus}", str(cpus))
-        ]
-    return []
+        )
+    return caveats
 
 
-# The live engine measures more than two settings in some scenarios (Artemis non-durable,
-# Kafka acks=1 and acks=0 beside the headline sides).
-SIDE_ORDER = ("broker", "broker_nondurable", "log", "log_acks1", "log_acks0", "naive")
+# The live engine measures more than two settings in some scenarios (Artemis non-durable and
+# failover on a replicated pair, Kafka acks=1 and acks=0 beside the headline sides).
+SIDE_ORDER = (
+    "broker",
+    "broker_failover",
+    "broker_nondurable",
+    "log",
+    "log_acks1",
+    "log_acks0",
+    "naive",
+)
 
 
 def side_names(metrics: Mapping) -> list[str]:

@@ -503,3 +503,36 @@ def test_queueing_while_the_queue_is_down_answers_503_saying_so_and_queues_nothi
         assert response.status_code == 503
         assert QUEUE_UNAVAILABLE in response.content.decode()
     assert not assessment.demo_runs.exists()
+
+
+def test_a_live_durability_run_names_its_products_and_charts_the_failover_side(
+    client, owned, documents
+):
+    assessment, _ = owned
+    document = json.loads(json.dumps(documents["durability"]))
+    failover_label = "Artemis durable send, replicated pair (failover)"
+    document["engine"] = "live"
+    document["sides"]["broker_failover"] = {**document["sides"]["broker"], "label": failover_label}
+    document["products"] = {
+        "kafka": {"product": "Apache Kafka", "version": "4.2.0", "target": "local Kafka"},
+        "artemis": {
+            "product": "Apache ActiveMQ Artemis",
+            "version": "2.40.0",
+            "target": "local Artemis",
+        },
+    }
+    run = succeeded(assessment, document, engine="live")
+
+    page = client.get(run_url(run)).content.decode()
+
+    assert (
+        "Measured on Apache ActiveMQ Artemis 2.40.0 (local Artemis) and "
+        "Apache Kafka 4.2.0 (local Kafka)." in page
+    )
+    islands = json_islands(page)
+    for chart in ("counts", "latency", "rate", "backlog"):
+        names = [t["name"].replace("<br>", " ") for t in islands[f"demo-{run.pk}-{chart}"]["data"]]
+        assert failover_label in names, chart
+    exported = demo_runs_export(owned[1])
+    assert exported[0]["products"][1] == "Apache Kafka 4.2.0 (local Kafka)"
+    assert failover_label in {figures["label"] for figures in exported[0]["key_figures"].values()}

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from advisor.demos.drivers import run_scenario
+from advisor.demos.drivers.live import brokers
 from advisor.demos.drivers.live.clients import AmqpProducer, amqp_drain
 from advisor.demos.errors import DriverError
 
@@ -21,10 +22,17 @@ def run(live_targets, scenario: str, tmp_path, **parameters) -> dict:
     return run_scenario(scenario, parameters, engine="live", workdir=tmp_path, targets=live_targets)
 
 
-def test_durable_sends_lose_nothing_acknowledged_when_a_broker_is_killed(live_targets, tmp_path):
-    metrics = run(live_targets, "durability", tmp_path, messages=2000, target_rate=2000)
+@pytest.fixture(scope="module")
+def durability(live_targets, tmp_path_factory):
+    """One durability run (six sides, a broker killed in each) shared by the tests below."""
+    workdir = tmp_path_factory.mktemp("durability")
+    return run(live_targets, "durability", workdir, messages=2000, target_rate=2000)
+
+
+def test_durable_sends_lose_nothing_acknowledged_when_a_broker_is_killed(durability):
+    metrics = durability
     findings = metrics["findings"]
-    for key in ("broker", "broker_nondurable", "log", "log_acks1", "log_acks0"):
+    for key in ("broker", "broker_failover", "broker_nondurable", "log", "log_acks1", "log_acks0"):
         assert findings[key]["killed_node"], f"{key}: no broker was killed mid-run"
         assert findings[key]["acked"] > 0
     assert findings["broker"]["acked_lost"] == 0  # Artemis durable: journal-synced before ack
@@ -37,12 +45,38 @@ def test_durable_sends_lose_nothing_acknowledged_when_a_broker_is_killed(live_ta
     assert metrics["products"]["artemis"]["product"] == "Apache ActiveMQ Artemis"
 
 
+def test_durable_sends_to_the_replicated_pair_lose_nothing_acknowledged_across_failover(
+    durability, live_targets
+):
+    failover = durability["findings"]["broker_failover"]
+    artemis = live_targets["artemis"]
+    assert failover["killed_node"] == "artemis-primary"
+    assert failover["acked_before_kill"] > 0
+    # The client carried on against the backup, which became active.
+    assert failover["failed_over_to"] == artemis.failover[1]
+    assert failover["reconnected_s"] is not None
+    assert failover["acked"] > failover["acked_before_kill"]
+    # Replication is synchronous: every acknowledged durable message is on the backup...
+    assert failover["acked_lost"] == 0
+    # ...and what was in doubt at the kill, resent with its _AMQ_DUPL_ID, is stored once.
+    assert failover["duplicates"] == 0
+    assert durability["sides"]["broker_failover"]["acked_lost"] == 0
+    # The primary failed back: the pair serves from the primary again, the backup replicates.
+    assert brokers.running("artemis")
+    brokers.amqp_round_trip(f"amqp://{artemis.failover[0]}", artemis.user, artemis.password)
+    assert failover["failback_s"] is not None
+
+
 def test_exactly_once_designs_and_aborted_transactions(live_targets, tmp_path):
     metrics = run(live_targets, "exactly_once", tmp_path, messages=200, kills=3)
     findings = metrics["findings"]
     for key in ("broker", "log"):
         assert (findings[key]["duplicates"], findings[key]["losses"]) == (0, 0), key
         assert findings[key]["kills"] == 3
+    # Artemis, transacted: the kill between the result and the commit rolled both back, so
+    # the input came again; the result of the dead transaction was never stored.
+    assert findings["broker"]["redelivered"] >= 1
+    assert findings["broker"]["results"] == 200
     # The kill plan always holds a kill between the effect and the offset commit.
     assert findings["naive"]["duplicates"] > 0
     aborted = findings["aborted_transaction"]
@@ -94,11 +128,57 @@ def test_every_scenario_names_product_and_version(live_targets, tmp_path):
             "Apache Kafka",
             "Apache ActiveMQ Artemis",
         }
+        if scenario == "clustering":  # 4 nodes asked for (the default); the clusters have 3
+            assert (metrics["findings"]["artemis_nodes"], metrics["findings"]["kafka_brokers"]) == (
+                3,
+                3,
+            )
+            assert "4 nodes asked for" in metrics["findings"]["nodes_note"]
         for side in ("broker", "log"):
             assert metrics["sides"][side]["received"] if scenario == "push_pull" else True
             assert metrics["sides"][side]["acked"] == parameters.get(
                 "throughput_messages", parameters["messages"]
             )
+
+
+def test_the_nodes_parameter_picks_how_many_cluster_nodes_the_probes_use(live_targets, tmp_path):
+    metrics = run(
+        live_targets, "clustering", tmp_path, nodes=2, messages=30, throughput_messages=200
+    )
+    findings = metrics["findings"]
+    assert (findings["artemis_nodes"], findings["kafka_brokers"]) == (2, 2)
+    assert set(metrics["sides"]["broker"]["latency_by_consumer_node"]) == {"0", "1"}
+    assert set(metrics["sides"]["log"]["latency_by_leader_node"]) == {"0", "1"}
+    assert metrics["sides"]["broker"]["throughput_by_nodes"][0][0] == 2
+
+
+def test_the_broker_buffer_blocks_the_artemis_producer_while_kafka_keeps_everything(
+    live_targets, tmp_path
+):
+    from advisor.demos.drivers.live.brokers import FLOW_CREDITS
+
+    backlogs = {}
+    for buffer in (40, 300):
+        metrics = run(
+            live_targets,
+            "push_pull",
+            tmp_path,
+            messages=600,
+            target_rate=1000,
+            processing_ms=5.0,
+            prefetch=10,
+            broker_buffer=buffer,
+        )
+        assert metrics["findings"]["broker_buffer"]["applied"]
+        assert metrics["sides"]["broker"]["received"] == metrics["sides"]["log"]["received"] == 600
+        backlogs[buffer] = (
+            metrics["sides"]["broker"]["max_backlog"],
+            metrics["sides"]["log"]["max_backlog"],
+        )
+    # Blocked at the bound: queued + the consumer's credit + the producer's credit batch.
+    assert backlogs[40][0] <= 40 + 10 + 2 * FLOW_CREDITS
+    assert backlogs[300][0] > backlogs[40][0]  # a larger buffer holds more before blocking
+    assert backlogs[40][1] > 4 * backlogs[40][0]  # the log's backlog is not bounded by it
 
 
 def test_artemis_refusing_credentials_fails_the_run_naming_target_and_cause(live_targets, tmp_path):

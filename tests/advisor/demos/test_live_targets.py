@@ -115,3 +115,54 @@ def test_an_amqp_client_on_a_silent_server_gives_up_instead_of_hanging(silent_se
     )
     log = producer.run()  # returns: the close that is never answered is cut short
     assert log.acked == {}
+
+
+def test_a_live_run_that_blocks_keeps_telling_its_worker_it_is_alive(tmp_path, monkeypatch):
+    """A run blocked for seconds (a broker restarting) still asks about cancellation."""
+    import time
+
+    from advisor.demos.drivers.live import replay
+
+    monkeypatch.setattr("advisor.demos.drivers.live.targets.check_kafka", lambda target: 3)
+    monkeypatch.setattr("advisor.demos.drivers.live.targets.check_artemis", lambda target: None)
+
+    def blocks(parameters, context, bound):
+        time.sleep(3.5)  # no progress, no cancel check: as a wait for a restart
+        return {"sides": {}, "findings": {}, "summary": "blocked"}
+
+    monkeypatch.setattr(replay, "run", blocks)
+    asked: list[float] = []
+
+    def should_cancel() -> bool:
+        asked.append(time.monotonic())
+        return False
+
+    metrics = run_scenario(
+        "replay",
+        {},
+        engine="live",
+        workdir=tmp_path,
+        targets=targets(1, 2),
+        should_cancel=should_cancel,
+    )
+
+    assert metrics["summary"] == "blocked"
+    assert len(asked) >= 3  # about once a second while the body was silent
+
+
+def test_the_broker_buffer_is_left_out_saying_why_where_the_user_may_not_manage(monkeypatch):
+    from advisor.demos.drivers.live import push_pull
+
+    def refused(*args, **kwargs):
+        raise DriverError("target t: addAddressSettings failed: AMQ229032: not authorized")
+
+    monkeypatch.setattr(push_pull, "artemis_manage", refused)
+    found = push_pull._bound_address(targets(1, 2)[ARTEMIS], "advisor.pushpull.x", 200)
+    assert found == {
+        "applied": False,
+        "why": "target t: addAddressSettings failed: AMQ229032: not authorized",
+    }
+    # Applied on a target without the small-credit acceptor: the overshoot is its credit.
+    monkeypatch.setattr(push_pull, "artemis_manage", lambda *args: None)
+    found = push_pull._bound_address(targets(1, 2)[ARTEMIS], "advisor.pushpull.x", 200)
+    assert found["applied"] and found["producer_may_overshoot_by"] == 1000

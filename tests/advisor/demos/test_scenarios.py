@@ -104,3 +104,28 @@ def test_answers_shape_the_workload():
     assert parameters_from_answers("replay", answers)["late_consumers"] == 5
     assert parameters_from_answers("clustering", answers)["nodes"] == 5
     assert parameters_from_answers("replay", {})["late_consumers"] == 2  # the default
+
+
+def test_a_live_clustering_run_capped_at_the_clusters_nodes_says_so():
+    from advisor.demos.scenarios import SCENARIOS
+
+    metrics = {
+        "engine": "live",
+        "parameters": {"nodes": 5},
+        "machine": {"cpu_count": 8},
+        "findings": {
+            "nodes_requested": 5,
+            "artemis_nodes": 3,
+            "kafka_brokers": 3,
+            "nodes_note": "5 nodes asked for; the targets have 3 Artemis nodes and 3 Kafka "
+            "brokers, so the probes used 3 and 3",
+        },
+    }
+    caveats = SCENARIOS["clustering"].display.caveats(metrics)
+    assert caveats == [
+        "5 nodes asked for; the targets have 3 Artemis nodes and 3 Kafka brokers, "
+        "so the probes used 3 and 3."
+    ]
+    # On two CPUs the three nodes used (not the five asked for) share them.
+    metrics["machine"]["cpu_count"] = 2
+    assert "for 3 node processes" in SCENARIOS["clustering"].display.caveats(metrics)[1]

@@ -103,7 +103,13 @@ class LiveDriver:
         names = " and ".join(target.describe() for target in targets.values())
         worker = threading.Thread(target=body, name=f"live-{scenario.name}", daemon=True)
         worker.start()
-        worker.join(RUN_TIME_LIMIT_S + GRACE_S)
+        # Waiting in steps, asking about cancellation between them: that keeps the run's
+        # heartbeat going while the body blocks (a killed broker restarting can take a
+        # minute on a loaded machine, longer than a worker may stay silent).
+        until = time.monotonic() + RUN_TIME_LIMIT_S + GRACE_S
+        while worker.is_alive() and time.monotonic() < until:
+            worker.join(1.0)
+            context.cancel_requested()
         if worker.is_alive() or (timed_out.is_set() and "error" in outcome):
             raise DriverError(TIMED_OUT.format(limit=RUN_TIME_LIMIT_S, targets=names))
         if "error" in outcome:

@@ -7,7 +7,23 @@ checked again against the SHA-256 pinned below), then starts, on loopback only:
 
 - Kafka 4.2 in KRaft mode: three nodes, each broker and controller (static quorum voters);
 - Artemis 2.40: a three-node static cluster with ON_DEMAND load balancing and
-  ``redistribution-delay`` 0, and a primary/backup pair with replication (failover demo).
+  ``redistribution-delay`` 0, and a primary/backup pair with replication (failover demo);
+- for the TLS and SASL target options: a TLS acceptor on the first Artemis node (a
+  self-signed key made with the JDK's ``keytool`` into ``var/brokers/run/tls``, never
+  committed) and a SASL_PLAINTEXT listener (mechanism PLAIN) on every Kafka node;
+- for the push/pull demo's broker buffer: an AMQP acceptor on the first Artemis node with
+  ``amqpCredits`` 10 (low mark 3). Artemis grants AMQP producers credit in batches and
+  withholds the next batch while an address with policy BLOCK is full, so a producer can
+  overshoot the bound by the credit it holds (1,000 on the default acceptor; "Flow Control",
+  "Blocking AMQP Producers").
+
+The replicated pair fails back after a failover: the primary has ``check-for-active-server``
+(without it a restarted primary would serve the messages its backup already handled), the
+backup ``allow-failback`` and ``restart-backup``, so restarting a killed primary brings back
+the pair as it was (Artemis "High Availability and Failover", "Failback with Replication";
+defaults in ActiveMQDefaultConfiguration). A pair alone cannot hold a quorum vote, and needs
+none: with one active server in the cluster the backup's vote needs 0 votes and it activates
+(QuorumVoteServerConnect, "Network Isolation").
 
 Every JVM runs in its own process group with a pid file; ``stop`` sends SIGTERM to each group
 and SIGKILL after :data:`STOP_GRACE_S`. Readiness is real: three brokers registered and a
@@ -17,7 +33,9 @@ A failure names what was awaited and ends with the last lines of that node's log
 
 Sources: Kafka's KRaft quick start and config docs (process.roles, controller.quorum.voters,
 ``kafka-storage format``); Artemis' "Clusters" (redistribution-delay, ON_DEMAND) and "High
-Availability and Failover" (replication) chapters and ``artemis help create``.
+Availability and Failover" (replication) chapters and ``artemis help create``; "Configuring
+Transports" (sslEnabled, keyStorePath); Kafka's "Authentication using SASL/PLAIN"
+(listener.name.<listener>.plain.sasl.jaas.config).
 """
 
 from __future__ import annotations
@@ -54,6 +72,14 @@ KAFKA_PORTS = (19092, 19093, 19094)
 KAFKA_CONTROLLER_PORTS = (19192, 19193, 19194)
 ARTEMIS_CLUSTER_PORTS = (61717, 61718, 61719)
 ARTEMIS_PAIR_PORTS = (61727, 61728)  # primary, backup
+ARTEMIS_TLS_PORT = 61737  # a TLS acceptor on artemis-1
+# An AMQP acceptor on artemis-1 that grants producers little credit at a time, so that an
+# address whose policy is BLOCK stops a producer within FLOW_CREDITS messages of its bound.
+ARTEMIS_FLOW_PORT = 61747
+FLOW_CREDITS = 10
+KAFKA_SASL_PORTS = (19095, 19096, 19097)  # SASL_PLAINTEXT, PLAIN
+KAFKA_SASL_USER = "advisor"
+TLS_DIR = RUN / "tls"
 KAFKA_HEAP = os.environ.get("ADVISOR_KAFKA_HEAP", "384m")
 ARTEMIS_HEAP = os.environ.get("ADVISOR_ARTEMIS_HEAP", "256M")
 STOP_GRACE_S = 20.0
@@ -195,15 +221,26 @@ logger.request.level = WARN
 """
 
 
-def kafka_node_properties(index: int, data_dir: Path) -> str:
+def kafka_node_properties(index: int, data_dir: Path, sasl_password: str) -> str:
     voters = ",".join(f"{i + 1}@{HOST}:{port}" for i, port in enumerate(KAFKA_CONTROLLER_PORTS))
+    plain = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'user_{KAFKA_SASL_USER}="{sasl_password}";'
+    )
     settings = {
         "process.roles": "broker,controller",
         "node.id": index + 1,
         "controller.quorum.voters": voters,
         "listeners": f"PLAINTEXT://{HOST}:{KAFKA_PORTS[index]},"
+        f"SASL_PLAINTEXT://{HOST}:{KAFKA_SASL_PORTS[index]},"
         f"CONTROLLER://{HOST}:{KAFKA_CONTROLLER_PORTS[index]}",
-        "advertised.listeners": f"PLAINTEXT://{HOST}:{KAFKA_PORTS[index]}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{KAFKA_PORTS[index]},"
+        f"SASL_PLAINTEXT://{HOST}:{KAFKA_SASL_PORTS[index]}",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,"
+        "CONTROLLER:PLAINTEXT",
+        # Clients may authenticate with PLAIN on the SASL listener; brokers talk PLAINTEXT.
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": plain,
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": str(data_dir),
@@ -251,7 +288,7 @@ def _java_command(classpath: str, main: str, *args: str, heap: str) -> list[str]
     ]
 
 
-def prepare_kafka() -> list[Node]:
+def prepare_kafka(sasl_password: str) -> list[Node]:
     """Fresh storage for three KRaft nodes, formatted with the jars the brokers run."""
     classpath = kafka_classpath_file().read_text().strip()
     cluster_id = _kafka_cluster_id()
@@ -261,7 +298,8 @@ def prepare_kafka() -> list[Node]:
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         properties = directory / "server.properties"
-        properties.write_text(kafka_node_properties(index, directory / "data"))
+        properties.write_text(kafka_node_properties(index, directory / "data", sasl_password))
+        properties.chmod(0o600)  # it holds the SASL user's password
         log4j = directory / "log4j2.properties"
         log4j.write_text(KAFKA_LOG4J)
         formatted = subprocess.run(
@@ -342,6 +380,83 @@ def _artemis_create(directory: Path, port: int, password: str, extra: list[str])
     )
 
 
+def _edit_broker_xml(directory: Path, old: str, new: str) -> None:
+    """Replace one element of the broker.xml `artemis create` wrote; fail if it is not there."""
+    path = directory / "etc" / "broker.xml"
+    text = path.read_text()
+    if text.count(old) != 1:
+        raise BrokerError(f"{directory.name}: broker.xml has no single {old!r} to replace")
+    path.write_text(text.replace(old, new))
+
+
+# The pair fails back after a failover (see the module docstring).
+PRIMARY_POLICY = (
+    "<vote-on-replication-failure>true</vote-on-replication-failure>",
+    "<vote-on-replication-failure>true</vote-on-replication-failure>\n"
+    "               <check-for-active-server>true</check-for-active-server>",
+)
+BACKUP_POLICY = (
+    "<backup/>",
+    "<backup>\n"
+    "               <allow-failback>true</allow-failback>\n"
+    "               <restart-backup>true</restart-backup>\n"
+    "            </backup>",
+)
+
+
+def make_tls_key(password: str) -> tuple[Path, Path]:
+    """A self-signed key for the TLS acceptor (PKCS12) and its certificate as a PEM CA file."""
+    keytool = shutil.which("keytool")
+    if keytool is None:
+        raise BrokerError("keytool not found on PATH (it comes with the JDK)")
+    shutil.rmtree(TLS_DIR, ignore_errors=True)
+    TLS_DIR.mkdir(parents=True)
+    keystore, ca_file = TLS_DIR / "broker.p12", TLS_DIR / "ca.pem"
+    common = ["-alias", "broker", "-keystore", str(keystore), "-storepass", password]
+    for args in (
+        [
+            "-genkeypair",
+            *common,
+            "-storetype",
+            "PKCS12",
+            "-keyalg",
+            "RSA",
+            "-keysize",
+            "2048",
+            "-validity",
+            "30",
+            "-dname",
+            f"CN={HOST}",
+            "-ext",
+            f"san=ip:{HOST},dns:{HOST},dns:localhost",
+        ],
+        ["-exportcert", *common, "-rfc", "-file", str(ca_file)],
+    ):
+        made = subprocess.run(
+            [keytool, *args], capture_output=True, text=True, timeout=60, check=False
+        )
+        if made.returncode != 0:
+            tail = (made.stdout + made.stderr).strip()[-500:]
+            raise BrokerError(f"keytool {args[0]} failed: {tail}")
+    keystore.chmod(0o600)
+    return keystore, ca_file
+
+
+def _add_acceptors(directory: Path, keystore: Path, password: str) -> None:
+    """The TLS acceptor and the small-credit AMQP acceptor of artemis-1."""
+    tls = (
+        f'<acceptor name="tls">tcp://{HOST}:{ARTEMIS_TLS_PORT}?sslEnabled=true;'
+        f"keyStorePath={keystore};keyStorePassword={password};keyStoreType=PKCS12;"
+        "protocols=AMQP,CORE;amqpDuplicateDetection=true</acceptor>"
+    )
+    flow = (
+        f'<acceptor name="flow">tcp://{HOST}:{ARTEMIS_FLOW_PORT}?protocols=AMQP;'
+        f"amqpCredits={FLOW_CREDITS};amqpLowCredits={max(1, FLOW_CREDITS * 3 // 10)};"
+        "amqpDuplicateDetection=true</acceptor>"
+    )
+    _edit_broker_xml(directory, "</acceptors>", f"   {tls}\n         {flow}\n      </acceptors>")
+
+
 def prepare_artemis(password: str, cluster_password: str) -> list[Node]:
     """Broker instances: three cluster nodes, then the replicated primary and its backup."""
     home = artemis_home()
@@ -382,10 +497,18 @@ def prepare_artemis(password: str, cluster_password: str) -> list[Node]:
             ],
         )
     )
+    keystore_password = secrets.token_urlsafe(12)
+    keystore, _ca_file = make_tls_key(keystore_password)
     for name, port, extra in plan:
         directory = RUN / name
         shutil.rmtree(directory, ignore_errors=True)
         _artemis_create(directory, port, password, extra)
+        if name == "artemis-primary":
+            _edit_broker_xml(directory, *PRIMARY_POLICY)
+        elif name == "artemis-backup":
+            _edit_broker_xml(directory, *BACKUP_POLICY)
+        elif name == "artemis-1":
+            _add_acceptors(directory, keystore, keystore_password)
         env = {"ARTEMIS_HOME": str(home), "ARTEMIS_INSTANCE": str(directory)}
         nodes.append(
             Node(
@@ -439,7 +562,10 @@ def node_pid(node: Node) -> int | None:
         cwd = os.readlink(f"/proc/{pid}/cwd")
     except OSError:
         return pid  # the leader exited but the group lives on
-    if str(node.directory) not in cmdline and cwd != str(node.directory):
+    # The cache may sit behind a symlink (ADVISOR_BROKERS_DIR, a shared var/brokers), and
+    # `artemis run` resolves its instance path: accept the directory in either spelling.
+    spellings = {str(node.directory), str(node.directory.resolve())}
+    if not any(spelling in cmdline for spelling in spellings) and cwd not in spellings:
         return None
     return pid
 
@@ -690,10 +816,23 @@ def restart_node(name: str, *, timeout_s: float = START_TIMEOUT_S) -> float:
         return 0.0
     if name.startswith("artemis"):
         before = _log_count(node, "AMQ221007")
+        backup = find_node(state, "artemis-backup") if name == "artemis-primary" else None
+        synced = _log_count(backup, "AMQ221024") if backup is not None else 0
         start_node(node)
         wait_for_log(
             node, "AMQ221007", count=before + 1, deadline=deadline, awaited="'Server is now active'"
         )
+        if backup is not None:
+            # Failback (check-for-active-server): the primary synchronised from the active
+            # backup and took over; the backup restarts as a replica (AMQ221039) and is in
+            # sync again (AMQ221024) before the pair can take the next failover.
+            wait_for_log(
+                backup,
+                "AMQ221024",
+                count=synced + 1,
+                deadline=deadline,
+                awaited="backup synchronized with its primary again after failback",
+            )
     else:
         start_node(node)
         wait_for_kafka_brokers(len(state_nodes(state, "kafka")), node, deadline=deadline)
@@ -742,7 +881,8 @@ def start(clusters: tuple[str, ...] = CLUSTERS) -> dict:
     RUN.mkdir(parents=True, exist_ok=True)
     if "kafka" in clusters:
         began = time.monotonic()
-        nodes = prepare_kafka()
+        sasl_password = secrets.token_urlsafe(12)
+        nodes = prepare_kafka(sasl_password)
         for node in nodes:
             start_node(node)
         state["kafka"] = {
@@ -751,6 +891,12 @@ def start(clusters: tuple[str, ...] = CLUSTERS) -> dict:
             "bootstrap": kafka_bootstrap(),
             "nodes": [node.to_data() for node in nodes],
             "heap": KAFKA_HEAP,
+            "sasl": {
+                "bootstrap": ",".join(f"{HOST}:{port}" for port in KAFKA_SASL_PORTS),
+                "mechanism": "PLAIN",
+                "user": KAFKA_SASL_USER,
+                "password": sasl_password,
+            },
         }
         write_state(state)
         check_kafka(nodes, deadline=began + START_TIMEOUT_S)
@@ -780,6 +926,8 @@ def start(clusters: tuple[str, ...] = CLUSTERS) -> dict:
             "password": password,
             "cluster": [f"{HOST}:{port}" for port in ARTEMIS_CLUSTER_PORTS],
             "pair": [f"{HOST}:{port}" for port in ARTEMIS_PAIR_PORTS],
+            "tls": {"address": f"{HOST}:{ARTEMIS_TLS_PORT}", "ca_file": str(TLS_DIR / "ca.pem")},
+            "flow": {"address": f"{HOST}:{ARTEMIS_FLOW_PORT}", "credits": FLOW_CREDITS},
             "nodes": [node.to_data() for node in nodes],
             "heap": ARTEMIS_HEAP,
         }

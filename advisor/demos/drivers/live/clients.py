@@ -10,6 +10,7 @@ is on by default), so the time to the ``accepted`` disposition is the durable ac
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -27,6 +28,10 @@ DUPLICATE_ID = "_AMQ_DUPL_ID"
 # a container never waits forever, e.g. for the answer to its close.
 IDLE_TIMEOUT_S = 30.0
 CLOSE_GRACE_S = 5.0  # how long a closed connection may wait for the peer's close
+READ_ATTEMPTS = 3  # connections a consumer may open when proton fails to read a delivery
+# Reconnect delays for a producer that fails over (proton tries every URL after each delay):
+# quick at first, then every half second, about 60 s in all, then it gives up.
+FAILOVER_DELAYS = [0.0, 0.1, 0.2, *[0.5] * 120]
 # proton logs every connect at INFO; the run's own messages say what matters.
 logging.getLogger("proton").setLevel(logging.WARNING)
 
@@ -297,11 +302,46 @@ def _handler_base():
     return MessagingHandler
 
 
+def _guard_reads(handler) -> None:
+    """Skip a delivery proton reports readable with nothing left to read.
+
+    proton 0.40's MessagingHandler decodes ``link.recv(delivery.pending)``; with nothing
+    pending that is end-of-stream (None) and the decode raises TypeError, ending the whole
+    container. Seen once, draining a backup just after failover.
+    """
+    from proton.handlers import IncomingMessageHandler
+
+    class Guarded(IncomingMessageHandler):
+        def on_delivery(self, event):
+            delivery = event.delivery
+            readable = delivery.link.is_receiver and delivery.readable and not delivery.partial
+            if readable and not delivery.aborted and delivery.pending == 0:
+                handler.empty_reads = getattr(handler, "empty_reads", 0) + 1
+                return
+            super().on_delivery(event)
+
+    handler.handlers = [
+        Guarded(child.auto_accept, child.delegate)
+        if type(child) is IncomingMessageHandler
+        else child
+        for child in handler.handlers
+    ]
+
+
 class AmqpProducer:
     """Send ids at a fixed rate on one connection; record when each is accepted.
 
     The container runs in the calling thread and returns when every message is settled, the
     connection fails (e.g. the broker was killed) or ``time_limit_s`` passed.
+
+    With ``failover_urls`` (a replicated primary, then its backup) the producer does what a
+    failover client does instead of stopping: proton reconnects through the URLs (``urls``
+    and ``reconnect`` of ``Container.connect``), the sender link is attached again, and every
+    message that was sent but not settled when the connection dropped is "in doubt": sent
+    again with the same ``_AMQ_DUPL_ID``, so the backup stores it once whether or not the
+    primary had stored and replicated it (Artemis "Duplicate Message Detection": the cache
+    is persisted with durable messages, so the backup has it). ``disconnected_at`` and
+    ``reconnected_at`` time the failover as the client saw it.
     """
 
     def __init__(
@@ -320,14 +360,22 @@ class AmqpProducer:
         time_limit_s: float = 60.0,
         on_ack: Callable[[int], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        failover_urls: list[str] | None = None,
     ):
         self.target, self.url, self.address = target, url, address
         self.messages, self.payload, self.durable = messages, payload, durable
-        self.target_rate, self.duplicate_ids = target_rate, duplicate_ids
+        # A failover client resends in-doubt messages: only a duplicate id keeps them single.
+        self.target_rate, self.duplicate_ids = target_rate, duplicate_ids or bool(failover_urls)
         self.repeat_every, self.first_id = repeat_every, first_id
         self.time_limit_s, self.on_ack, self.should_stop = time_limit_s, on_ack, should_stop
+        self.failover_urls = list(failover_urls or [])
         self.log = SendLog()
         self.repeats_sent = 0
+        self.resent_in_doubt = 0
+        self.disconnects = 0
+        self.disconnected_at: float | None = None
+        self.reconnected_at: float | None = None
+        self.first_ack_after_reconnect: float | None = None
 
     def run(self) -> SendLog:
         from proton import Message
@@ -345,14 +393,20 @@ class AmqpProducer:
                 self.closed = False
                 self.settled = 0
                 self.to_settle = producer.messages
+                self.in_doubt: list[int] = []
+                self.linked = False
 
             def on_start(self, event):
                 self.container = event.container
                 self.schedule = FixedRateSchedule(producer.target_rate)
                 self.deadline = self.schedule.start + producer.time_limit_s
+                where = (
+                    {"urls": producer.failover_urls, "reconnect": FAILOVER_DELAYS}
+                    if producer.failover_urls
+                    else {"url": producer.url, "reconnect": False}
+                )
                 self.connection = event.container.connect(
-                    producer.url,
-                    reconnect=False,
+                    **where,
                     idle_timeout=IDLE_TIMEOUT_S,
                     **producer.target.amqp_options(),
                 )
@@ -373,8 +427,19 @@ class AmqpProducer:
             def on_sendable(self, event):
                 self.pump()
 
+            def on_link_opened(self, event):
+                self.linked = True
+                if producer.disconnects and producer.reconnected_at is None:
+                    producer.reconnected_at = time.perf_counter()
+
             def pump(self):
                 while self.sender.credit > 0 and not self.closed:
+                    if producer.failover_urls and not self.linked:
+                        return  # between a dropped connection and the new link
+                    if self.in_doubt:
+                        producer.resent_in_doubt += 1
+                        self.send(self.in_doubt.pop(), resend=True)
+                        continue
                     if self.pending_repeat:
                         ident = self.pending_repeat.pop()
                         self.send(ident, repeat=True)
@@ -392,7 +457,7 @@ class AmqpProducer:
                         self.to_settle += 1
                     self.next += 1
 
-            def send(self, ident: int, repeat: bool = False):
+            def send(self, ident: int, repeat: bool = False, resend: bool = False):
                 properties = {ID_PROPERTY: ident, SENT_PROPERTY: time.perf_counter_ns()}
                 if producer.duplicate_ids:
                     properties[DUPLICATE_ID] = f"{producer.address}-{ident}"
@@ -403,7 +468,7 @@ class AmqpProducer:
                 self.by_delivery[delivery] = (ident, repeat)
                 if repeat:
                     producer.repeats_sent += 1
-                else:
+                elif not resend:  # a resend keeps its first send time: the wait counts
                     producer.log.sent[ident] = time.perf_counter()
 
             def settle(self, event, ok: bool, why: str = ""):
@@ -411,12 +476,15 @@ class AmqpProducer:
                 self.settled += 1
                 if ident is not None and not repeat:
                     if ok:
-                        producer.log.acked[ident] = time.perf_counter()
+                        now = time.perf_counter()
+                        producer.log.acked[ident] = now
+                        if producer.reconnected_at and producer.first_ack_after_reconnect is None:
+                            producer.first_ack_after_reconnect = now
                         if producer.on_ack is not None:
                             producer.on_ack(ident)
                     else:
                         producer.log.failed[ident] = why
-                if self.next >= producer.messages and not self.by_delivery:
+                if self.next >= producer.messages and not self.by_delivery and not self.in_doubt:
                     self.finish()
 
             def on_accepted(self, event):
@@ -431,7 +499,22 @@ class AmqpProducer:
             def on_transport_error(self, event):
                 condition = event.transport.condition
                 producer.log.errors.append(str(condition.description if condition else "closed"))
+                if producer.failover_urls and not self.closed:
+                    self.dropped()
+                    return
                 self.closed = True
+
+            def dropped(self):
+                """The connection fell: what was unsettled is in doubt; proton reconnects."""
+                if self.linked:
+                    producer.disconnects += 1
+                    if producer.disconnected_at is None:
+                        producer.disconnected_at = time.perf_counter()
+                self.linked = False
+                for ident, repeat in self.by_delivery.values():
+                    if not repeat:
+                        self.in_doubt.append(ident)
+                self.by_delivery.clear()
 
             def on_connection_error(self, event):
                 self.on_transport_error(event)
@@ -483,6 +566,7 @@ class AmqpConsumer:
             def __init__(self):
                 super().__init__(prefetch=consumer.prefetch, auto_accept=False)
                 self.closed = False
+                _guard_reads(self)
 
             def on_start(self, event):
                 self.container = event.container
@@ -539,8 +623,59 @@ class AmqpConsumer:
             def on_connection_error(self, event):
                 self.on_transport_error(event)
 
-        Container(Handler()).run()
+        # Should a delivery still fail to read (see _guard_reads), it was not accepted, so
+        # the broker redelivers it: read on over a new connection, into the same log.
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                Container(Handler()).run()
+                break
+            except TypeError as error:
+                if "bytes-like" not in str(error) or attempt + 1 == READ_ATTEMPTS:
+                    raise
+                self.errors.append(f"a delivery could not be read ({error}); read on")
+                gc.collect()  # closes the failed container's socket: the broker redelivers
         return self.log
+
+
+MANAGEMENT_ADDRESS = "activemq.management"  # Artemis' default management-address
+
+
+def artemis_manage(target: Target, url: str, operation: str, *parameters) -> object:
+    """Invoke an operation of the broker's management (e.g. ``addAddressSettings``).
+
+    Artemis "Management", "Using Management Message API": a message to the management
+    address naming the resource (``_AMQ_ResourceName``) and the operation
+    (``_AMQ_OperationName``), the parameters a JSON array in the body; the answer goes to
+    ``reply_to`` (here a temporary queue) with ``_AMQ_OperationSucceeded``.
+    """
+    import json
+
+    from proton import Message
+    from proton.utils import BlockingConnection
+
+    try:
+        connection = BlockingConnection(url, timeout=CONNECT_TIMEOUT_S, **target.amqp_options())
+    except Exception as error:  # proton raises several unrelated types
+        raise DriverError(f"target {target.describe()}: management connection: {error}") from None
+    try:
+        replies = connection.create_receiver(None, dynamic=True)
+        sender = connection.create_sender(MANAGEMENT_ADDRESS)
+        request = Message(
+            body=json.dumps(list(parameters)),
+            reply_to=replies.remote_source.address,
+            properties={"_AMQ_ResourceName": "broker", "_AMQ_OperationName": operation},
+        )
+        sender.send(request, timeout=CONNECT_TIMEOUT_S)
+        answer = replies.receive(timeout=CONNECT_TIMEOUT_S)
+        replies.accept()
+    except Exception as error:
+        raise DriverError(f"target {target.describe()}: management {operation}: {error}") from None
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    if not (answer.properties or {}).get("_AMQ_OperationSucceeded"):
+        raise DriverError(f"target {target.describe()}: {operation} failed: {answer.body}")
+    return answer.body
 
 
 def amqp_drain(

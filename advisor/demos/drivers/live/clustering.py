@@ -6,8 +6,13 @@ elsewhere (0 or 1 hop; with max-hops 1 and every node connected to every other, 
 the most a static three-node cluster takes). Kafka: a topic with one partition per broker;
 for each partition the producer and consumer talk straight to its leader. Latency probes at
 ``target_rate`` give the percentiles by hop / by leader; ``throughput_messages`` sent as fast
-as possible through one hop (Artemis) and to one leader (Kafka) give the rates. The cluster
-has the nodes it has: ``nodes`` is not applied on live brokers (recorded in the findings).
+as possible through one hop (Artemis) and to one leader (Kafka) give the rates.
+
+``nodes`` picks how many of the cluster's nodes the probes use, capped at the nodes the
+target has (three on the local clusters; the findings say when the cap applied): Artemis
+consumers on nodes 0..n-1, a Kafka topic with n partitions (leaders spread one per broker
+by Kafka's replica placement). A live cluster is not resized for a run, so the
+"as the cluster grows" chart has one bar per side, at n.
 Sources: Artemis "Clusters" (message-load-balancing, max-hops, redistribution); Kafka
 "Design: the producer" (clients send directly to the partition leader).
 """
@@ -120,7 +125,8 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
     probes, rate = parameters["messages"], parameters["target_rate"]
     payload = os.urandom(parameters["message_size"])
     run_id = f"{int(time.time())}-{os.getpid()}"
-    nodes = len(artemis.addresses)
+    requested = parameters["nodes"]
+    nodes = min(requested, len(artemis.addresses))
     by_node, by_hops = {}, {}
     for node in range(nodes):
         context.check_cancel()
@@ -157,7 +163,7 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
     )
 
     topic = f"advisor-cluster-{run_id}"
-    brokers_count = max(1, len(kafka.addresses))
+    brokers_count = max(1, min(requested, len(kafka.addresses)))
     kafka_create_topic(kafka, topic, partitions=brokers_count)
     try:
         leaders = kafka_leaders(kafka, topic)
@@ -188,9 +194,17 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
     broker["throughput_by_nodes"] = [[nodes, broker["consume_rate"]]]
     log["throughput_by_nodes"] = [[brokers_count, log["consume_rate"]]]
     findings = {
+        "nodes_requested": requested,
         "artemis_nodes": nodes,
         "kafka_brokers": brokers_count,
-        "nodes_parameter_applied": False,
+        "nodes_parameter_applied": True,
+        "nodes_note": (
+            f"{requested} nodes asked for; the targets have {len(artemis.addresses)} Artemis "
+            f"nodes and {len(kafka.addresses)} Kafka brokers, so the probes used {nodes} and "
+            f"{brokers_count}"
+            if nodes < requested or brokers_count < requested
+            else f"the probes used {nodes} Artemis nodes and {brokers_count} Kafka brokers"
+        ),
         "broker": {"latency_by_hops": latency_by_hops},
         "log": {"latency_by_leader_node": by_leader},
     }

@@ -6,14 +6,17 @@ topic (idempotent producer). Three consumer processes (eo_worker) each process e
 while being killed ``kills`` times at seeded points (before the side effect, between the
 side effect and the commit/ack, after the commit) and restarted:
 
-- broker: Artemis, results sent with a duplicate id, input accepted after (server-side dedup);
+- broker: Artemis transacted consumption: each result sent and its input accepted in one AMQP
+  local transaction; a kill before the commit rolls both back and the input is redelivered
+  (results carry no duplicate id: the transaction alone keeps them single);
 - log: Kafka transactions: result and input offset committed together, read_committed;
 - naive: Kafka at-least-once: result produced, then the offset committed.
 
 Duplicates and losses are counted from the stored results. The run also checks that a
 ``read_committed`` consumer never sees records of an aborted transaction.
-Sources: Artemis "Duplicate Message Detection"; KIP-98 (transactions, fencing by
-transactional.id) and KIP-447; Kafka consumer ``isolation.level``.
+Sources: Artemis "Duplicate Message Detection" and "AMQP" (local transactions); AMQP 1.0
+part 4 "Transactions" (declare, transactional send and accept, discharge); KIP-98
+(transactions, fencing by transactional.id) and KIP-447; Kafka consumer ``isolation.level``.
 """
 
 from __future__ import annotations
@@ -46,9 +49,10 @@ WORKER_TIME_LIMIT_S = 120.0
 ABORTED_RECORDS = 20
 SETTINGS = {
     "artemis": {
-        "duplicate detection": "_AMQ_DUPL_ID on input and results (amqpDuplicateDetection)",
+        "duplicate detection": "_AMQ_DUPL_ID on the input (amqpDuplicateDetection)",
         "producer retries": "every tenth input message sent twice",
-        "consumer": "credit 1, result sent then input accepted",
+        "consumer": "transacted: credit 1, result sent and input accepted in one AMQP local "
+        "transaction, then committed",
     },
     "kafka": {
         "producer": "enable.idempotence=true, acks=all",
@@ -80,6 +84,7 @@ def _target_data(target: Target) -> dict:
 
 def _consume_with_kills(settings: dict, plan, context, label: str) -> dict:
     kills_done, lives, processed = 0, 0, 0
+    received: collections.Counter = collections.Counter()
     deadline = time.monotonic() + WORKER_TIME_LIMIT_S * (len(plan) + 1)
     while True:
         context.check_cancel()
@@ -102,6 +107,9 @@ def _consume_with_kills(settings: dict, plan, context, label: str) -> dict:
                 f"{label}: a consumer process hung past {WORKER_TIME_LIMIT_S} s"
             ) from None
         processed += done.stdout.count("done ")
+        received.update(
+            int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("got ")
+        )
         context.progress(
             min(0.95, processed / max(1, settings["messages"])), f"{label}: {processed}"
         )
@@ -111,7 +119,13 @@ def _consume_with_kills(settings: dict, plan, context, label: str) -> dict:
         if done.returncode != 0:
             tail = "\n".join(done.stderr.strip().splitlines()[-5:])
             raise DriverError(f"{label}: the consumer exited with status {done.returncode}: {tail}")
-        return {"lives": lives, "kills": kills_done, "processed": processed}
+        redelivered = sum(count - 1 for count in received.values())
+        return {
+            "lives": lives,
+            "kills": kills_done,
+            "processed": processed,
+            "redelivered": redelivered,
+        }
 
 
 def _count(results: list[int], messages: int) -> tuple[int, int]:
@@ -185,8 +199,9 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
     duplicates, losses = _count(results, messages)
     sides["broker"] = send_side_metrics(
         sent_artemis,
-        label="Artemis: duplicate detection",
-        model="the broker drops results whose _AMQ_DUPL_ID it has stored",
+        label="Artemis: transacted consumer",
+        model="result sent and input accepted in one local transaction; a kill before the "
+        "commit rolls both back and the input is redelivered",
         target_rate=0,
         duplicates=duplicates,
         losses=losses,
@@ -267,8 +282,10 @@ def _summary(findings: dict) -> str:
 
     aborted = findings["aborted_transaction"]
     return (
-        f"With consumers SIGKILLed {findings['broker']['kills']} times each: Artemis duplicate "
-        f"detection {counts('broker')}; Kafka transactions {counts('log')}; Kafka "
+        f"With consumers SIGKILLed {findings['broker']['kills']} times each: Artemis "
+        f"transacted consumer {counts('broker')} ({findings['broker']['redelivered']:,} "
+        f"redelivered after a rollback; producer retries stored once by _AMQ_DUPL_ID); Kafka "
+        f"transactions {counts('log')}; Kafka "
         f"at-least-once {counts('naive')}. read_committed saw "
         f"{aborted['seen_by_read_committed']} of {aborted['records']} aborted records "
         f"(read_uncommitted: {aborted['seen_by_read_uncommitted']}) (T2, T3, M1)."

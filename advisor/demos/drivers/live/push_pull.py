@@ -3,23 +3,39 @@
 Artemis pushes up to the AMQP credit the consumer grants (``prefetch``; proton tops the
 credit up as messages are accepted), so at most that many messages sit in the client and the
 rest wait on the broker. The Kafka consumer fetches at its own pace, ``batch_size`` records
-per ``consume`` call. Both producers run at ``target_rate``; the consumer spends
-``processing_ms`` per message. Backlog = sent - processed, sampled over time.
-Sources: Artemis "Flow Control" (consumer window / AMQP credit); librdkafka
-``Consumer.consume(num_messages)``; Kafka consumer fetch configs.
+per ``consume`` call (librdkafka's counterpart of the Java client's ``max.poll.records``).
+Both producers run at ``target_rate``; the consumer spends ``processing_ms`` per message.
+Backlog = sent - processed, sampled over time.
+
+``broker_buffer`` on Artemis: the run's address gets ``address-full-policy`` BLOCK with
+``max-size-messages`` = broker_buffer (added through the management API before the run and
+removed after), so the broker stops granting the producer AMQP credit while the address
+holds that many messages. Credit comes in batches: on the local cluster the producer uses
+an acceptor granting 10 at a time (brokers.py), so it stops within about 10 messages of the
+bound; on another target it may overshoot by its acceptor's ``amqpCredits`` (1,000 in the
+``artemis create`` template), and the findings say which. A target whose user may not manage
+the broker runs without the bound, and the findings say so. Kafka has no such bound: the log
+keeps what is produced (retention deletes by time or size, it never blocks a producer).
+Sources: Artemis "Flow Control" (consumer window / AMQP credit; "Blocking AMQP Producers"),
+"Paging" (max-size-messages, address-full-policy BLOCK), "Management" (addAddressSettings);
+librdkafka ``Consumer.consume(num_messages)``; Kafka consumer fetch configs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import threading
 import time
 
+from advisor.demos.drivers.live.brokers import FLOW_CREDITS
 from advisor.demos.drivers.live.clients import (
     SENT_PROPERTY,
     AmqpConsumer,
     AmqpProducer,
     ReceiveLog,
+    artemis_manage,
     header_value,
     kafka_create_topic,
     kafka_delete_topics,
@@ -28,11 +44,23 @@ from advisor.demos.drivers.live.clients import (
 )
 from advisor.demos.drivers.live.summaries import send_side_metrics
 from advisor.demos.drivers.live.targets import Target
+from advisor.demos.errors import DriverError
 
 SETTINGS = {
-    "artemis": {"durable": False, "credit": "prefetch parameter", "address-full-policy": "PAGE"},
-    "kafka": {"acks": "1", "consume(num_messages)": "batch_size parameter", "partitions": 1},
+    "artemis": {
+        "durable": False,
+        "consumer credit": "prefetch parameter",
+        "address-full-policy": "BLOCK",
+        "max-size-messages": "broker_buffer parameter",
+    },
+    "kafka": {
+        "acks": "1",
+        "consume(num_messages)": "batch_size parameter",
+        "partitions": 1,
+        "broker buffer": "none: the log keeps everything; the producer is never blocked",
+    },
 }
+DEFAULT_ACCEPTOR_CREDITS = 1000  # amqpCredits in the `artemis create` template's acceptor
 
 
 def _kafka_consumer(target, topic, *, expected, batch, processing_s, time_limit_s, ready):
@@ -78,6 +106,12 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
 
     context.progress(0.0, "Artemis: slow consumer with a credit window")
     queue = f"advisor.pushpull.{run_id}"
+    findings["broker_buffer"] = _bound_address(artemis, queue, parameters["broker_buffer"])
+    producer_url = (
+        f"{'amqps' if artemis.tls else 'amqp'}://{artemis.flow_address}"
+        if artemis.flow_address and findings["broker_buffer"]["applied"]
+        else artemis.amqp_url(0)
+    )
     consumer = AmqpConsumer(
         artemis,
         artemis.amqp_url(0),
@@ -89,7 +123,7 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
     )
     producer = AmqpProducer(
         artemis,
-        artemis.amqp_url(0),
+        producer_url,
         queue,
         messages=messages,
         payload=payload,
@@ -102,7 +136,12 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
         consumer.ready.wait(30)
         return producer.run()
 
-    received, sent = run_threads(consumer.run, produce_when_ready)
+    try:
+        received, sent = run_threads(consumer.run, produce_when_ready)
+    finally:
+        if findings["broker_buffer"]["applied"]:
+            with contextlib.suppress(DriverError):
+                artemis_manage(artemis, artemis.amqp_url(0), "removeAddressSettings", queue)
     sides["broker"] = _side(sent, received, "Artemis: push within AMQP credit", parameters)
     context.check_cancel()
 
@@ -142,7 +181,27 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
             "received": sides[key]["received"],
             "max_backlog": sides[key]["max_backlog"],
         }
+    findings["log"]["broker_buffer"] = SETTINGS["kafka"]["broker buffer"]
     return {"sides": sides, "findings": findings, "summary": _summary(sides, parameters)}
+
+
+def _bound_address(target: Target, address: str, buffer: int) -> dict:
+    """BLOCK the address at ``buffer`` messages through management; what was applied."""
+    settings = {"addressFullMessagePolicy": "BLOCK", "maxSizeMessages": buffer}
+    try:
+        artemis_manage(
+            target, target.amqp_url(0), "addAddressSettings", address, json.dumps(settings)
+        )
+    except DriverError as error:
+        return {"applied": False, "why": str(error)}
+    credits = FLOW_CREDITS if target.flow_address else DEFAULT_ACCEPTOR_CREDITS
+    return {
+        "applied": True,
+        "address-full-policy": "BLOCK",
+        "max-size-messages": buffer,
+        "producer_credit_batch": credits,
+        "producer_may_overshoot_by": credits,
+    }
 
 
 def _side(sent, received: ReceiveLog, label: str, parameters: dict) -> dict:
@@ -163,7 +222,8 @@ def _summary(sides: dict, parameters: dict) -> str:
     broker, log = sides["broker"], sides["log"]
     return (
         f"With a consumer taking {parameters['processing_ms']} ms per message, Artemis "
-        f"(credit {parameters['prefetch']}) published {broker['publish_rate']:,.0f} msgs/s, "
+        f"(credit {parameters['prefetch']}, producer blocked at {parameters['broker_buffer']:,} "
+        f"queued) published {broker['publish_rate']:,.0f} msgs/s, "
         f"backlog up to {broker['max_backlog']:,}, end-to-end p99 "
         f"{broker['end_to_end_latency_ms']['p99']} ms; Kafka (polls of up to "
         f"{parameters['batch_size']}) published {log['publish_rate']:,.0f} msgs/s, backlog up "

@@ -8,6 +8,7 @@ appear in ``repr`` or in error messages.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 
 from advisor.demos.drivers.live import brokers
@@ -41,6 +42,8 @@ class Target:
     local: bool = False
     failover: tuple[str, ...] = ()  # Artemis: the replicated primary and its backup
     node_names: tuple[str, ...] = ()  # local: the broker node behind each address
+    # Artemis, local: the small-credit AMQP acceptor of the first node (brokers.py).
+    flow_address: str = ""
 
     def describe(self) -> str:
         return f"{self.name} ({PRODUCTS.get(self.product, self.product)} at {self.addresses[0]})"
@@ -83,11 +86,17 @@ class Target:
             options["sasl_enabled"] = True
             options["allowed_mechs"] = "PLAIN"
         if self.tls:
-            from proton import SSLDomain
+            from proton import SSLDomain, SSLException
 
             domain = SSLDomain(SSLDomain.MODE_CLIENT)
             if self.tls_ca_file:
-                domain.set_trusted_ca_db(self.tls_ca_file)
+                try:
+                    domain.set_trusted_ca_db(self.tls_ca_file)
+                except SSLException:
+                    raise DriverError(
+                        f"target {self.describe()}: the TLS CA file {self.tls_ca_file} "
+                        "cannot be read as PEM certificates"
+                    ) from None
             if self.tls_verify_hostname:
                 domain.set_peer_authentication(SSLDomain.VERIFY_PEER_NAME)
             else:
@@ -122,25 +131,90 @@ def local_targets() -> dict[str, Target]:
             local=True,
             failover=tuple(artemis["pair"]),
             node_names=tuple(node["name"] for node in artemis["nodes"][:3]),
+            flow_address=artemis.get("flow", {}).get("address", ""),
+        )
+    return found
+
+
+def tls_cause(target: Target, cause: str) -> str:
+    """A TLS failure in words an administrator acts on, the library's own words after."""
+    lowered = cause.lower()
+    trusted = target.tls_ca_file or "the system's CA certificates"
+    if "certificate verify failed" in lowered:
+        return f"TLS: the server's certificate is not trusted by {trusted} ({cause})"
+    if "hostname" in lowered or "name mismatch" in lowered or "subject name" in lowered:
+        return f"TLS: the server's certificate does not name {target.addresses[0]} ({cause})"
+    return cause
+
+
+def local_secured_targets() -> dict[str, Target]:
+    """The local clusters' TLS and SASL entrances (``make brokers``), where they run.
+
+    ``artemis_tls``: the TLS acceptor of artemis-1 with the generated CA file and the
+    broker's user; ``kafka_sasl``: the SASL_PLAINTEXT listeners with the PLAIN user. Neither
+    is marked local: runs on them stage no kills, as on a cluster someone else runs.
+    """
+    state = brokers.read_state() or {}
+    found: dict[str, Target] = {}
+    if brokers.running(ARTEMIS) and "tls" in state[ARTEMIS]:
+        artemis = state[ARTEMIS]
+        found["artemis_tls"] = Target(
+            name="local Artemis over TLS",
+            product=ARTEMIS,
+            addresses=(artemis["tls"]["address"],),
+            version=artemis["version"],
+            user=artemis["user"],
+            password=artemis["password"],
+            tls=True,
+            tls_ca_file=artemis["tls"]["ca_file"],
+        )
+    if brokers.running(KAFKA) and "sasl" in state[KAFKA]:
+        sasl = state[KAFKA]["sasl"]
+        found["kafka_sasl"] = Target(
+            name="local Kafka over SASL",
+            product=KAFKA,
+            addresses=tuple(sasl["bootstrap"].split(",")),
+            version=state[KAFKA]["version"],
+            user=sasl["user"],
+            password=sasl["password"],
+            sasl_mechanism=sasl["mechanism"],
         )
     return found
 
 
 def check_kafka(target: Target) -> int:
-    """How many brokers the cluster has; DriverError naming the target and cause otherwise."""
-    from confluent_kafka import KafkaException
+    """How many brokers the cluster has; DriverError naming the target and cause otherwise.
+
+    librdkafka hands errors to ``error_cb`` only when the client is polled, so after a
+    failure the client is polled once and a refused login or a failed TLS handshake is
+    named rather than the bare "transport failure" that follows it.
+    """
+    from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient
 
-    errors: list[str] = []
-
-    def on_error(error) -> None:
-        errors.append(str(error))
-
-    admin = AdminClient(target.kafka_config(error_cb=on_error))
+    errors: list = []
+    if target.tls and target.tls_ca_file and not os.access(target.tls_ca_file, os.R_OK):
+        raise DriverError(
+            f"target {target.describe()}: the TLS CA file {target.tls_ca_file} cannot be read"
+        )
+    try:
+        admin = AdminClient(target.kafka_config(error_cb=errors.append))
+    except KafkaException as error:  # a setting librdkafka refuses (e.g. an unreadable CA)
+        raise DriverError(f"target {target.describe()}: {error}") from None
     try:
         metadata = admin.list_topics(timeout=CONNECT_TIMEOUT_S)
     except KafkaException as error:
-        cause = errors[-1] if errors else str(error)
+        admin.poll(0)
+        telling = [e for e in errors if e.code() in (KafkaError._AUTHENTICATION, KafkaError._SSL)]
+        if telling and telling[0].code() == KafkaError._AUTHENTICATION:
+            raise DriverError(
+                f"target {target.describe()} refused the credentials: {telling[0].str()}"
+            ) from None
+        if telling:
+            raise DriverError(
+                f"target {target.describe()}: {tls_cause(target, telling[0].str())}"
+            ) from None
+        cause = errors[-1].str() if errors else str(error)
         raise DriverError(
             f"target {target.describe()} did not answer within {CONNECT_TIMEOUT_S:.0f} s: {cause}"
         ) from None
@@ -155,10 +229,14 @@ def check_artemis(target: Target) -> None:
         connection = BlockingConnection(
             target.amqp_url(), timeout=CONNECT_TIMEOUT_S, **target.amqp_options()
         )
+    except DriverError:
+        raise
     except Exception as error:  # proton raises ConnectionException, Timeout, SSLException...
         cause = str(error) or type(error).__name__
         if "unauthorized" in cause.lower() or "sasl" in cause.lower():
             cause = f"credentials refused ({cause})"
+        elif target.tls:
+            cause = tls_cause(target, cause)
         raise DriverError(f"target {target.describe()} could not be reached: {cause}") from None
     with contextlib.suppress(Exception):
         connection.close()
