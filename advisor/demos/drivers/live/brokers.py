@@ -657,21 +657,8 @@ def check_kafka(nodes: list[Node], *, deadline: float) -> None:
     from confluent_kafka import Consumer, KafkaException, Producer
     from confluent_kafka.admin import AdminClient, NewTopic
 
+    wait_for_kafka_brokers(len(nodes), nodes, deadline=deadline)
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap(), "log_level": 0})
-    seen = 0
-    while True:
-        for node in nodes:
-            if node_pid(node) is None:
-                raise _fail(node, "broker (the process exited)", 0)
-        try:
-            seen = len(admin.list_topics(timeout=5).brokers)
-        except KafkaException:
-            seen = 0
-        if seen == len(nodes):
-            break
-        if time.monotonic() > deadline:
-            raise _fail(nodes[0], f"three registered brokers (saw {seen})", START_TIMEOUT_S)
-        time.sleep(1)
     topic = "advisor-readiness"
     futures = admin.create_topics(
         [NewTopic(topic, 1, 3, config={"min.insync.replicas": "2"})], operation_timeout=30
@@ -835,19 +822,21 @@ def restart_node(name: str, *, timeout_s: float = START_TIMEOUT_S) -> float:
             )
     else:
         start_node(node)
-        wait_for_kafka_brokers(len(state_nodes(state, "kafka")), node, deadline=deadline)
+        wait_for_kafka_brokers(len(state_nodes(state, "kafka")), [node], deadline=deadline)
     return round(time.monotonic() - began, 1)
 
 
-def wait_for_kafka_brokers(count: int, node: Node, *, deadline: float) -> None:
+def wait_for_kafka_brokers(count: int, nodes: list[Node], *, deadline: float) -> None:
+    """Until `count` brokers are registered; BrokerError if one of `nodes` exits first."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap(), "log_level": 0})
     seen = 0
     while time.monotonic() < deadline:
-        if node_pid(node) is None:
-            raise _fail(node, "broker (the process exited)", 0)
+        for node in nodes:
+            if node_pid(node) is None:
+                raise _fail(node, "broker (the process exited)", 0)
         try:
             seen = len(admin.list_topics(timeout=5).brokers)
         except KafkaException:
@@ -855,7 +844,7 @@ def wait_for_kafka_brokers(count: int, node: Node, *, deadline: float) -> None:
         if seen >= count:
             return
         time.sleep(0.5)
-    raise _fail(node, f"{count} registered brokers (saw {seen})", START_TIMEOUT_S)
+    raise _fail(nodes[0], f"{count} registered brokers (saw {seen})", START_TIMEOUT_S)
 
 
 def rss_mib(pid: int) -> float:

@@ -58,6 +58,16 @@ class ReceiveLog:
     received: list[float] = field(default_factory=list)
     sent_ns: list[int] = field(default_factory=list)
 
+    def record(self, message_id: int, sent_ns: int) -> None:
+        """One message received now."""
+        self.ids.append(message_id)
+        self.received.append(time.perf_counter())
+        self.sent_ns.append(sent_ns)
+
+    def record_kafka(self, message) -> None:
+        """A Kafka record received now: its key is the id, a header its send time."""
+        self.record(int(message.key()), int(header_value(message, SENT_PROPERTY) or 0))
+
 
 def now_ns() -> int:
     return time.perf_counter_ns()
@@ -596,9 +606,9 @@ class AmqpConsumer:
                 if consumer.processing_s:
                     time.sleep(consumer.processing_s)
                 properties = event.message.properties or {}
-                consumer.log.ids.append(int(properties.get(ID_PROPERTY, -1)))
-                consumer.log.received.append(time.perf_counter())
-                consumer.log.sent_ns.append(int(properties.get(SENT_PROPERTY, 0)))
+                consumer.log.record(
+                    int(properties.get(ID_PROPERTY, -1)), int(properties.get(SENT_PROPERTY, 0))
+                )
                 self.accept(event.delivery)
                 self.last = time.monotonic()
                 if consumer.expected is not None and len(consumer.log.ids) >= consumer.expected:

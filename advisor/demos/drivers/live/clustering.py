@@ -24,11 +24,9 @@ import threading
 import time
 
 from advisor.demos.drivers.live.clients import (
-    SENT_PROPERTY,
     AmqpConsumer,
     AmqpProducer,
     ReceiveLog,
-    header_value,
     kafka_create_topic,
     kafka_delete_topics,
     kafka_leaders,
@@ -92,9 +90,7 @@ def _kafka_consumer(target, topic, partition, expected, ready) -> ReceiveLog:
         while len(log.ids) < expected and time.monotonic() < deadline:
             for message in consumer.consume(500, 0.1):
                 if message.error() is None:
-                    log.ids.append(int(message.key()))
-                    log.received.append(time.perf_counter())
-                    log.sent_ns.append(int(header_value(message, SENT_PROPERTY) or 0))
+                    log.record_kafka(message)
     finally:
         consumer.close()
     return log

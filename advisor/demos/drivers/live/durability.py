@@ -146,21 +146,26 @@ def _kafka_side(target: Target, topic: str, acks: str, parameters: dict, kill_at
     return log, set(stored.ids), killer, restart_s
 
 
-def _artemis_side(target: Target, queue: str, durable: bool, parameters: dict, kill_at, context):
-    node_name = target.node_names[ARTEMIS_NODE] if target.node_names else ""
-    killer = Killer(target, kill_at, lambda: node_name)
-    url = target.amqp_url(ARTEMIS_NODE)
-    context.progress(0.0, f"Artemis {'durable' if durable else 'non-durable'}: sending")
-    producer = AmqpProducer(
+def _artemis_producer(target, url, queue, parameters, killer, **options) -> AmqpProducer:
+    """The run's AMQP sends to `queue`, telling `killer` of each acknowledgement."""
+    return AmqpProducer(
         target,
         url,
         queue,
         messages=parameters["messages"],
         payload=os.urandom(parameters["message_size"]),
-        durable=durable,
         target_rate=parameters["target_rate"],
         on_ack=killer.on_ack,
+        **options,
     )
+
+
+def _artemis_side(target: Target, queue: str, durable: bool, parameters: dict, kill_at, context):
+    node_name = target.node_names[ARTEMIS_NODE] if target.node_names else ""
+    killer = Killer(target, kill_at, lambda: node_name)
+    url = target.amqp_url(ARTEMIS_NODE)
+    context.progress(0.0, f"Artemis {'durable' if durable else 'non-durable'}: sending")
+    producer = _artemis_producer(target, url, queue, parameters, killer, durable=durable)
     try:
         log = producer.run()
     finally:
@@ -175,15 +180,13 @@ def _artemis_failover_side(target: Target, queue: str, parameters: dict, kill_at
     primary, backup = (f"{'amqps' if target.tls else 'amqp'}://{a}" for a in target.failover)
     killer = Killer(target, kill_at, lambda: PRIMARY)
     context.progress(0.0, "Artemis replicated pair: sending durable messages")
-    producer = AmqpProducer(
+    producer = _artemis_producer(
         target,
         primary,
         queue,
-        messages=parameters["messages"],
-        payload=os.urandom(parameters["message_size"]),
+        parameters,
+        killer,
         durable=True,
-        target_rate=parameters["target_rate"],
-        on_ack=killer.on_ack,
         failover_urls=[primary, backup],
         time_limit_s=120.0,
     )

@@ -31,12 +31,10 @@ import time
 
 from advisor.demos.drivers.live.brokers import FLOW_CREDITS
 from advisor.demos.drivers.live.clients import (
-    SENT_PROPERTY,
     AmqpConsumer,
     AmqpProducer,
     ReceiveLog,
     artemis_manage,
-    header_value,
     kafka_create_topic,
     kafka_delete_topics,
     kafka_produce,
@@ -87,9 +85,7 @@ def _kafka_consumer(target, topic, *, expected, batch, processing_s, time_limit_
                     continue
                 if processing_s:
                     time.sleep(processing_s)
-                log.ids.append(int(message.key()))
-                log.received.append(time.perf_counter())
-                log.sent_ns.append(int(header_value(message, SENT_PROPERTY) or 0))
+                log.record_kafka(message)
     finally:
         consumer.close()
     return log
