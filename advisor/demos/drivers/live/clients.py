@@ -90,18 +90,7 @@ def kafka_create_topic(
     except KafkaException as error:
         raise DriverError(f"target {target.describe()}: creating topic {topic}: {error}") from None
     # Wait until every partition has a leader the clients can find.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        metadata = admin.list_topics(topic, timeout=CONNECT_TIMEOUT_S).topics.get(topic)
-        if (
-            metadata is not None
-            and metadata.error is None
-            and len(metadata.partitions) == partitions
-            and all(p.leader >= 0 for p in metadata.partitions.values())
-        ):
-            return
-        time.sleep(0.2)
-    raise DriverError(f"target {target.describe()}: topic {topic} got no leaders within 60 s")
+    _leaders(admin, target, topic, partitions=partitions, timeout_s=60.0)
 
 
 def kafka_delete_topics(target: Target, topics: list[str]) -> None:
@@ -117,9 +106,7 @@ def kafka_leaders(target: Target, topic: str) -> dict[int, int]:
     """Partition -> leader broker id."""
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient(target.kafka_config())
-    metadata = admin.list_topics(topic, timeout=CONNECT_TIMEOUT_S).topics[topic]
-    return {partition: meta.leader for partition, meta in metadata.partitions.items()}
+    return _leaders(AdminClient(target.kafka_config()), target, topic)
 
 
 def kafka_produce(
@@ -151,7 +138,7 @@ def kafka_produce(
         else:
             log.failed[ident] = str(error)
 
-    _await_leaders(producer, target, topic)
+    _leaders(producer, target, topic)
     schedule = FixedRateSchedule(target_rate)
     deadline = schedule.start + time_limit_s
     for index in range(messages):
@@ -186,20 +173,28 @@ def kafka_produce(
     return log
 
 
-def _await_leaders(client, target: Target, topic: str, timeout_s: float = 30.0) -> None:
-    """Let the client learn the topic's leaders before timing starts (no first-send stall)."""
+def _leaders(
+    client, target: Target, topic: str, *, partitions: int | None = None, timeout_s: float = 30.0
+) -> dict[int, int]:
+    """Partition -> leader broker id, as ``client`` learns them, once the topic has its
+    ``partitions`` (any number if None) and each a leader. Bounded: a topic just created
+    may not have them yet in every broker's metadata."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while True:
         metadata = client.list_topics(topic, timeout=CONNECT_TIMEOUT_S).topics.get(topic)
         if (
             metadata is not None
             and metadata.error is None
             and metadata.partitions
-            and all(p.leader >= 0 for p in metadata.partitions.values())
+            and (partitions is None or len(metadata.partitions) == partitions)
+            and all(meta.leader >= 0 for meta in metadata.partitions.values())
         ):
-            return
+            return {partition: meta.leader for partition, meta in metadata.partitions.items()}
+        if time.monotonic() > deadline:
+            raise DriverError(
+                f"target {target.describe()}: topic {topic} got no leaders within {timeout_s:.0f} s"
+            )
         time.sleep(0.2)
-    raise DriverError(f"target {target.describe()}: no leader for {topic} within {timeout_s} s")
 
 
 def kafka_read_all(
