@@ -1,7 +1,7 @@
 """Local Kafka and Artemis clusters for the live demos: fetch, start, check, stop.
 
 ``python -m advisor.demos.drivers.live.brokers start`` (``make brokers``) fetches the pinned
-releases through Maven (brokers/pom.xml) into ``var/brokers`` (git-ignored, reused when
+releases through Maven (pom.xml beside this module) into ``var/brokers`` (git-ignored, reused when
 present; Maven checks every file against Central's checksums and the Artemis distribution is
 checked again against the SHA-256 pinned below), then starts, on loopback only:
 
@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
-POM = ROOT / "brokers" / "pom.xml"
+POM = Path(__file__).with_name("pom.xml")
 CACHE = Path(os.environ.get("ADVISOR_BROKERS_DIR", ROOT / "var" / "brokers"))
 RUN = CACHE / "run"
 STATE_FILE = RUN / "state.json"
