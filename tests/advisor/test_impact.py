@@ -122,9 +122,19 @@ def test_a_resubmitted_assessment_counts_once_with_its_latest_answers(
     assert_matches_full_scoring(impact, draft)
 
 
-def test_a_rule_whose_condition_changed_is_evaluated_against_the_answers(everyone, admin_user):
+@pytest.mark.parametrize(
+    "rule_id",
+    [
+        "xa-needs-broker",  # a yes/no answer, a decisive need
+        "priorities",  # one value of a multiple choice, a decisive need
+        "open-protocol-clients",  # any of several values of a multiple choice
+    ],
+)
+def test_a_rule_whose_condition_changed_is_evaluated_against_the_answers(
+    everyone, admin_user, rule_id
+):
     data = json.loads(ruleset_export(ruleset=rulesets.RuleSet.objects.current()))
-    rule = data["rules"][9]  # xa-needs-broker: a decisive need
+    (rule,) = [rule for rule in data["rules"] if rule["id"] == rule_id]
     rule["when"] = {"not": rule["when"]}  # the opposite condition
     draft = ruleset_import(data=data, user=admin_user, name="flipped.json")
 
