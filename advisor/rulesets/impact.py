@@ -166,7 +166,7 @@ def outcomes(rows: np.ndarray, *, close_call_margin: float) -> Outcomes:
     boundaries included: change ``verdict`` or ``shares`` and it fails until this follows.
     """
     count = rows.shape[0]
-    artemis = rows[:, 0] / 100  # the points row_tally gives the engine
+    artemis = rows[:, 0] / 100  # a row holds hundredths of points: the engine's points
     kafka = rows[:, 1] / 100
     artemis_decisive, kafka_decisive = rows[:, 2] > 0, rows[:, 3] > 0
     total = artemis + kafka
