@@ -35,6 +35,7 @@ from advisor.demos.drivers.live.clients import (
 )
 from advisor.demos.drivers.live.summaries import received_latency, send_side_metrics
 from advisor.demos.drivers.live.targets import Target
+from advisor.demos.metrics import format_ms
 
 SETTINGS = {
     "artemis": {"message-load-balancing": "ON_DEMAND", "max-hops": 1, "durable": False},
@@ -212,8 +213,10 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
 
 
 def _summary(by_hops: dict, by_leader: dict, broker: dict, log: dict) -> str:
-    hops = ", ".join(f"{h} hop(s) p50 {v['p50']} ms" for h, v in sorted(by_hops.items()))
-    leaders = ", ".join(f"partition {p} p50 {v['p50']} ms" for p, v in sorted(by_leader.items()))
+    hops = ", ".join(f"{h} hop(s) p50 {format_ms(v['p50'])}" for h, v in sorted(by_hops.items()))
+    leaders = ", ".join(
+        f"partition {p} p50 {format_ms(v['p50'])}" for p, v in sorted(by_leader.items())
+    )
     return (
         f"Artemis end-to-end: {hops}; Kafka clients at the leader: {leaders}. Through one hop "
         f"Artemis moved {broker['consume_rate']:,.0f} msgs/s; to one Kafka leader "

@@ -43,6 +43,7 @@ from advisor.demos.drivers.live.clients import (
 from advisor.demos.drivers.live.summaries import send_side_metrics
 from advisor.demos.drivers.live.targets import Target
 from advisor.demos.errors import DriverError
+from advisor.demos.metrics import format_ms
 
 SETTINGS = {
     "artemis": {
@@ -221,7 +222,7 @@ def _summary(sides: dict, parameters: dict) -> str:
         f"(credit {parameters['prefetch']}, producer blocked at {parameters['broker_buffer']:,} "
         f"queued) published {broker['publish_rate']:,.0f} msgs/s, "
         f"backlog up to {broker['max_backlog']:,}, end-to-end p99 "
-        f"{broker['end_to_end_latency_ms']['p99']} ms; Kafka (polls of up to "
+        f"{format_ms(broker['end_to_end_latency_ms']['p99'])}; Kafka (polls of up to "
         f"{parameters['batch_size']}) published {log['publish_rate']:,.0f} msgs/s, backlog up "
-        f"to {log['max_backlog']:,}, p99 {log['end_to_end_latency_ms']['p99']} ms (T1)."
+        f"to {log['max_backlog']:,}, p99 {format_ms(log['end_to_end_latency_ms']['p99'])} (T1)."
     )
