@@ -31,5 +31,8 @@ def test_the_push_pull_summary_gives_latencies_in_three_figures():
         },
     }
     parameters = {"processing_ms": 2.0, "prefetch": 50, "broker_buffer": 200, "batch_size": 100}
-    summary = push_pull._summary(sides, parameters)
+    summary = push_pull._summary(sides, parameters, bounded=True)
     assert "end-to-end p99 988 ms" in summary and "p99 12.3 ms (T1)" in summary
+    assert "producer blocked at 200 queued" in summary
+    unbounded = push_pull._summary(sides, parameters, bounded=False)
+    assert "blocked" not in unbounded and "no bound on the queue" in unbounded

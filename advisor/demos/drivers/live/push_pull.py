@@ -179,7 +179,8 @@ def run(parameters: dict, context, targets: dict[str, Target]) -> dict:
             "max_backlog": sides[key]["max_backlog"],
         }
     findings["log"]["broker_buffer"] = SETTINGS["kafka"]["broker buffer"]
-    return {"sides": sides, "findings": findings, "summary": _summary(sides, parameters)}
+    summary = _summary(sides, parameters, bounded=findings["broker_buffer"]["applied"])
+    return {"sides": sides, "findings": findings, "summary": summary}
 
 
 def _bound_address(target: Target, address: str, buffer: int) -> dict:
@@ -215,14 +216,20 @@ def _side(sent, received: ReceiveLog, label: str, parameters: dict) -> dict:
     return metrics
 
 
-def _summary(sides: dict, parameters: dict) -> str:
+def _summary(sides: dict, parameters: dict, *, bounded: bool) -> str:
     broker, log = sides["broker"], sides["log"]
+    bound = (
+        f"producer blocked at {parameters['broker_buffer']:,} queued"
+        if bounded
+        else "no bound on the queue: the target would not take the setting"
+    )
+    broker_p99 = format_ms(broker["end_to_end_latency_ms"]["p99"])
+    log_p99 = format_ms(log["end_to_end_latency_ms"]["p99"])
     return (
         f"With a consumer taking {parameters['processing_ms']} ms per message, Artemis "
-        f"(credit {parameters['prefetch']}, producer blocked at {parameters['broker_buffer']:,} "
-        f"queued) published {broker['publish_rate']:,.0f} msgs/s, "
-        f"backlog up to {broker['max_backlog']:,}, end-to-end p99 "
-        f"{format_ms(broker['end_to_end_latency_ms']['p99'])}; Kafka (polls of up to "
-        f"{parameters['batch_size']}) published {log['publish_rate']:,.0f} msgs/s, backlog up "
-        f"to {log['max_backlog']:,}, p99 {format_ms(log['end_to_end_latency_ms']['p99'])} (T1)."
+        f"(credit {parameters['prefetch']}, {bound}) published "
+        f"{broker['publish_rate']:,.0f} msgs/s, backlog up to {broker['max_backlog']:,}, "
+        f"end-to-end p99 {broker_p99}; Kafka (polls of up to {parameters['batch_size']}) "
+        f"published {log['publish_rate']:,.0f} msgs/s, backlog up to {log['max_backlog']:,}, "
+        f"p99 {log_p99} (T1)."
     )
