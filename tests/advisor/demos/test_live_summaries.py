@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.demos.drivers.live import clustering, push_pull
+from advisor.demos.drivers.live import clustering, durability, push_pull
 
 
 def test_the_clustering_summary_gives_latencies_in_three_figures():
@@ -36,3 +36,19 @@ def test_the_push_pull_summary_gives_latencies_in_three_figures():
     assert "producer blocked at 200 queued" in summary
     unbounded = push_pull._summary(sides, parameters, bounded=False)
     assert "blocked" not in unbounded and "no bound on the queue" in unbounded
+
+
+def test_the_durability_summary_gives_latencies_in_three_figures():
+    counted = {"acked": 1000, "acked_lost": 0}
+    findings = {
+        key: dict(counted)
+        for key in ("broker", "broker_nondurable", "log", "log_acks1", "log_acks0")
+    }
+    findings["crash_staged"] = True
+    sides = {
+        "broker": {"publish_rate": 1299.2, "publish_latency_ms": {"p99": 1254.0969}},
+        "log": {"publish_rate": 1396.0, "publish_latency_ms": {"p99": 6098.518}},
+    }
+    summary = durability._summary(sides, findings)
+    assert "1,299 msgs/s at p99 1,254 ms" in summary
+    assert "1,396 msgs/s at p99 6,099 ms" in summary

@@ -44,6 +44,7 @@ from advisor.demos.drivers.live.clients import (
 from advisor.demos.drivers.live.summaries import send_side_metrics
 from advisor.demos.drivers.live.targets import Target
 from advisor.demos.errors import DriverError
+from advisor.demos.metrics import format_ms
 
 KAFKA_SIDES = (
     ("log", "Kafka acks=all (RF 3, min ISR 2)", "all"),
@@ -343,7 +344,8 @@ def _summary(sides: dict, findings: dict) -> str:
         f"{lost('broker')}{pair}, non-durable {lost('broker_nondurable')}; Kafka acks=all "
         f"{lost('log')}, acks=1 {lost('log_acks1')}, acks=0 {lost('log_acks0')}. Durable "
         f"Artemis acknowledged {sides['broker']['publish_rate']:,.0f} msgs/s at p99 "
-        f"{sides['broker']['publish_latency_ms']['p99']} ms; Kafka acks=all "
+        f"{format_ms(sides['broker']['publish_latency_ms']['p99'])}; Kafka acks=all "
         f"{sides['log']['publish_rate']:,.0f} msgs/s at p99 "
-        f"{sides['log']['publish_latency_ms']['p99']} ms (T4, M2: Kafka relies on replication)."
+        f"{format_ms(sides['log']['publish_latency_ms']['p99'])} "
+        "(T4, M2: Kafka relies on replication)."
     )
