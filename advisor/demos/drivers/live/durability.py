@@ -341,7 +341,7 @@ def _summary(sides: dict, findings: dict) -> str:
         pair = ""
     return (
         f"On the real brokers ({crash}), acknowledged messages lost: Artemis durable "
-        f"{lost('broker')}{pair}, non-durable {lost('broker_nondurable')}; Kafka acks=all "
+        f"{lost('broker')}, non-durable {lost('broker_nondurable')}{pair}; Kafka acks=all "
         f"{lost('log')}, acks=1 {lost('log_acks1')}, acks=0 {lost('log_acks0')}. Durable "
         f"Artemis acknowledged {sides['broker']['publish_rate']:,.0f} msgs/s at p99 "
         f"{format_ms(sides['broker']['publish_latency_ms']['p99'])}; Kafka acks=all "
