@@ -42,7 +42,7 @@ NO_PUBLISHED_RULES = (
 )
 
 
-# Rows the impact page lists (changed assessments, unscorable ones); counts cover them all.
+# Rows the impact page lists; its counts cover them all.
 IMPACT_LISTED = 200  # assessments that could not be scored, listed with the reason
 IMPACT_PAGE_SIZE = 50  # changed assessments listed a page at a time
 
